@@ -73,6 +73,12 @@ type Config struct {
 	// by the gap.
 	StallThreshold time.Duration
 
+	// InitialRingSeq is the ring sequence number to start from. A node that
+	// restarts must not reuse ring ids it created before, so the runtime
+	// passes a value that grows across restarts (e.g. derived from the
+	// wall clock at start); 0 is fine for a node's very first start.
+	InitialRingSeq uint64
+
 	// Rand is the only source of randomness (join jitter). Required.
 	Rand *rand.Rand
 	// Logger receives protocol events; nil discards them.

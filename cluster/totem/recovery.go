@@ -1,0 +1,133 @@
+package totem
+
+import (
+	"slices"
+
+	"github.com/ovsha/ovsha/cluster/totem/wire"
+)
+
+// recoveryState tracks the RECOVERY state.
+type recoveryState struct {
+	// queue holds old-ring frames that some member of the new ring coming
+	// from the same old ring may lack; they are re-broadcast, encapsulated,
+	// on the new ring.
+	queue []*wire.Mcast
+	// started: the representative has turned the commit token into the
+	// first ORF token.
+	started bool
+	// Representative only: visits so far and the token seq when it last
+	// passed the token (to see whether a whole rotation was quiet).
+	visits    int
+	seqAtPass uint64
+}
+
+// enterRecovery installs the new ring as the recovery ring and works out
+// which old-ring frames to re-broadcast.
+func (e *Engine) enterRecovery(c *wire.Commit) {
+	e.state = StateRecovery
+	e.cancelRetransmit()
+	e.rec = newRing(c.Ring, c.Members, e.cfg.ID)
+	e.tok = tokenState{}
+	e.recov = recoveryState{}
+	e.timers.tokenLoss.set(e.now + e.cfg.Token)
+
+	lowAru := e.reg.aru
+	for i, en := range c.Entries {
+		if c.Members[i] != e.cfg.ID && en.Filled && en.OldRing == e.reg.id && en.Aru < lowAru {
+			lowAru = en.Aru
+		}
+	}
+	for s := lowAru + 1; s <= e.reg.highSeq; s++ {
+		if f := e.reg.frames[s]; f != nil {
+			e.recov.queue = append(e.recov.queue, f)
+		}
+	}
+	e.log.Debug("entering recovery", "ring", c.Ring, "members", c.Members, "old_ring", e.reg.id,
+		"low_aru", lowAru, "to_resend", len(e.recov.queue))
+}
+
+// recoveryVisit runs at the start of every token visit in RECOVERY. The
+// representative declares recovery complete once a whole rotation went by
+// in which nobody re-broadcast anything, nobody missed anything and every
+// member held every frame; every member then installs the new ring when the
+// token shows the install point.
+func (e *Engine) recoveryVisit(t *wire.Token) {
+	r := &e.rec
+	if t.InstallSeq == 0 && r.rep() == e.cfg.ID {
+		if e.recov.visits > 0 && !t.RetransFlg && len(e.recov.queue) == 0 &&
+			t.Aru == t.Seq && len(t.Rtr) == 0 && t.Seq == e.recov.seqAtPass && r.aru == t.Seq {
+			t.InstallSeq = t.Seq + 1
+		}
+		e.recov.visits++
+		t.RetransFlg = false
+	}
+	if t.InstallSeq != 0 && r.aru >= t.InstallSeq-1 {
+		e.enterOperational(t.InstallSeq - 1)
+	}
+}
+
+// enterOperational delivers what is left of the old ring, then the
+// transitional and the regular configuration (extended virtual synchrony),
+// and makes the recovery ring the regular ring.
+func (e *Engine) enterOperational(install uint64) {
+	old := e.reg
+	next := e.rec
+	e.state = StateOperational
+
+	// Old-ring frames up to the first gap: every member coming from the
+	// same old ring holds the same set now, so all deliver the same ones.
+	// Frames not known to be safe on the old ring are delivered in the
+	// transitional configuration.
+	trans := Event{
+		Kind:    EventTransitional,
+		Ring:    next.id,
+		Members: setIntersect(old.members, next.members),
+		Left:    setMinus(old.members, next.members),
+	}
+	transDone := false
+	oldSafe := old.safe
+	for {
+		f := old.frames[old.highDelivered+1]
+		if f == nil {
+			break
+		}
+		if !transDone && f.Flags&wire.FlagSafe != 0 && f.Seq > oldSafe {
+			e.events = append(e.events, trans)
+			transDone = true
+		}
+		old.highDelivered++
+		e.deliverFrame(f)
+	}
+	if !transDone {
+		e.events = append(e.events, trans)
+	}
+	clear(e.reasm)
+	e.send.restartPartial()
+
+	prev := e.regMembers
+	e.events = append(e.events, Event{
+		Kind:    EventRegular,
+		Ring:    next.id,
+		Members: slices.Clone(next.members),
+		Joined:  setMinus(next.members, prev),
+		Left:    setMinus(prev, next.members),
+	})
+	e.regMembers = slices.Clone(next.members)
+
+	// The recovery frames (up to install) were consumed above.
+	next.highDelivered = install
+	next.release(install)
+	e.reg = next
+	e.rec = ring{}
+	e.reg.safe = install
+	e.memb.proc = slices.Clone(next.members)
+	e.memb.fail = nil
+	e.memb.failedToRecv = false
+	e.stats.MembershipChanges++
+	e.tok.prevAru = install
+	if next.rep() == e.cfg.ID {
+		e.timers.merge.set(e.now + e.cfg.Merge)
+	}
+	e.log.Info("ring installed", "ring", next.id, "members", next.members, "left", trans.Left)
+	e.deliver()
+}
