@@ -61,8 +61,12 @@ type Config struct {
 	// WindowSize is the most frames broadcast in one token rotation
 	// (totem.window_size).
 	WindowSize int
-	// MaxFrame is the most application bytes per frame; messages larger
-	// than this are fragmented. Derived from netmtu by the runtime.
+	// MaxFrame is the most bytes of fragments (application data plus
+	// wire.FragmentOverhead per fragment) in one frame; larger messages are
+	// fragmented. The runtime derives it from netmtu: the datagram payload
+	// left after IP, UDP and transport headers, minus wire.FrameOverhead and
+	// wire.EncapOverhead (so a frame still fits when re-sent encapsulated
+	// during recovery).
 	MaxFrame int
 	// MaxQueue is the most application messages queued for broadcast;
 	// Broadcast returns ErrQueueFull beyond it (back-pressure).
@@ -95,8 +99,11 @@ type Config struct {
 //   - TokenRetransmit 25 ms: the token is resent up to seven times before a
 //     loss is declared, so 10% random packet loss (and redundant links) never
 //     looks like a dead node.
-//   - Hold 20 ms: an idle ring passes ~50 tokens per second per node; CPU
-//     stays near zero, yet a node with data cancels the hold at once.
+//   - Hold 20 ms after SeqnoUnchangedConst (2; corosync 30) idle
+//     rotations: an idle ring passes ~50 tokens per second per node and a
+//     ring at a few hundred messages per second does not spin the token
+//     between them, so CPU stays near zero; a node with data cancels the
+//     hold at once (HoldCancel), so holding costs about one hop of latency.
 //   - Consensus 60 ms, Join 15 ms: live nodes answer a join within a
 //     millisecond on a LAN; four join rounds fit in consensus.
 //   - Merge 200 ms: separated rings find each other within one token time.
@@ -115,10 +122,10 @@ func DefaultConfig(id NodeID, nodes []NodeID) Config {
 		Merge:               200 * time.Millisecond,
 		SendJoin:            0,
 		FailRecvConst:       2500,
-		SeqnoUnchangedConst: 30,
+		SeqnoUnchangedConst: 2,
 		MaxMessages:         64,
 		WindowSize:          256,
-		MaxFrame:            1400,
+		MaxFrame:            1360, // netmtu 1500 less IP, UDP, transport and frame headers
 		MaxQueue:            65536,
 		StallThreshold:      40 * time.Millisecond,
 		Rand:                rand.New(rand.NewPCG(uint64(id), 0x6f767368)),

@@ -50,7 +50,7 @@ func (e *Engine) fireTimers() {
 		e.onTokenRetransmit()
 	}
 	if e.timers.hold.due(now) {
-		e.releaseHeld()
+		e.releaseHeld(false)
 	}
 	if e.tok.self != nil {
 		t := e.tok.self

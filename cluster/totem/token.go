@@ -139,6 +139,7 @@ func (e *Engine) allowed(t *wire.Token, retransmitted int) int {
 func (e *Engine) sendFrames(t *wire.Token, r *ring, retransmitted int) int {
 	allowed := e.allowed(t, retransmitted)
 	sent := 0
+	defer func() { e.stats.FramesSent += uint64(sent) }()
 	for sent < allowed {
 		var f *wire.Mcast
 		switch e.state {
@@ -169,7 +170,6 @@ func (e *Engine) sendFrames(t *wire.Token, r *ring, retransmitted int) int {
 		e.emit(r.others, f, false)
 		sent++
 	}
-	e.stats.FramesSent += uint64(sent)
 	return sent
 }
 
@@ -285,14 +285,18 @@ func (e *Engine) onTokenRetransmit() {
 }
 
 // releaseHeld passes on a held token, first broadcasting anything queued.
-func (e *Engine) releaseHeld() {
+// demand: released because someone has data (not because the hold timer
+// expired), so the ring is busy again.
+func (e *Engine) releaseHeld(demand bool) {
 	t := e.tok.held
 	e.tok.held = nil
 	e.timers.hold.stop()
 	if t == nil {
 		return
 	}
-	e.tok.idleRotations = 0
+	if demand {
+		e.tok.idleRotations = 0
+	}
 	if e.state == StateOperational && e.send.len() > 0 {
 		r := e.active()
 		sent := e.sendFrames(t, r, 0)
@@ -310,7 +314,7 @@ func (e *Engine) wantToken() {
 		return
 	}
 	if e.tok.held != nil {
-		e.releaseHeld()
+		e.releaseHeld(true)
 		return
 	}
 	r := &e.reg
@@ -322,7 +326,7 @@ func (e *Engine) wantToken() {
 
 func (e *Engine) handleHoldCancel(m *wire.HoldCancel) {
 	if e.state == StateOperational && m.Ring == e.reg.id && e.tok.held != nil {
-		e.releaseHeld()
+		e.releaseHeld(true)
 	}
 }
 

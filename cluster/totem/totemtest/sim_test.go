@@ -30,10 +30,7 @@ func reportResult(t *testing.T, res Result, nodes int, dur time.Duration) {
 	for _, v := range firstN(res.First, 8) {
 		t.Errorf("%v", v)
 	}
-	n := fmt.Sprint(nodes)
-	if nodes == 0 {
-		n = "<2+seed%4>"
-	}
+	n := fmt.Sprint(Options{Nodes: nodes}.NodesFor(res.FailingSeeds[0]))
 	t.Errorf("replay: go run ./cmd/ovsha sim --nodes %s --duration %v --seed %d --trace", n, dur, res.FailingSeeds[0])
 }
 
