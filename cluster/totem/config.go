@@ -96,7 +96,8 @@ type Config struct {
 //   - Token 200 ms: a dead node is noticed 200 ms after the last token it
 //     passed; a node that is itself descheduled does not count the gap (see
 //     StallThreshold), which is what made short tokens flap on shared VMs.
-//   - TokenRetransmit 25 ms: the token is resent up to seven times before a
+//   - TokenRetransmit 27 ms (token / (7 + 0.2), corosync's formula with
+//     token_retransmits_before_loss_const 7): the token is resent up to seven times before a
 //     loss is declared, so 10% random packet loss (and redundant links) never
 //     looks like a dead node.
 //   - Hold 20 ms after SeqnoUnchangedConst (2; corosync 30) idle
@@ -115,7 +116,7 @@ func DefaultConfig(id NodeID, nodes []NodeID) Config {
 		ID:                  id,
 		Nodes:               slices.Clone(nodes),
 		Token:               200 * time.Millisecond,
-		TokenRetransmit:     25 * time.Millisecond,
+		TokenRetransmit:     27 * time.Millisecond,
 		Hold:                20 * time.Millisecond,
 		Join:                15 * time.Millisecond,
 		Consensus:           60 * time.Millisecond,

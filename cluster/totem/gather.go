@@ -78,7 +78,18 @@ func (e *Engine) handleJoin(j *wire.Join) {
 		case StateCommit:
 			cur, members = e.commit.ring.Seq, e.commit.members
 		}
-		if setHas(members, j.Sender) && j.RingSeq < cur {
+		member := setHas(members, j.Sender)
+		switch {
+		case member && j.RingSeq < cur:
+			return
+		case !member && e.state != StateOperational:
+			// A ring being committed or recovered completes first; the
+			// outsider is merged afterwards (merge detect), as in corosync.
+			return
+		case !member && setHas(j.Fail, e.cfg.ID):
+			// An outsider that has given up on us forms its own ring;
+			// tearing ours down now would only fail it back. Merge
+			// detection joins the two rings afterwards.
 			return
 		}
 		e.enterGather("join from "+itoa(j.Sender), nil)
@@ -90,6 +101,7 @@ func (e *Engine) handleJoin(j *wire.Join) {
 // memb_join_process).
 func (e *Engine) processJoin(j *wire.Join) {
 	me := e.cfg.ID
+	e.log.Debug("join", "from", j.Sender, "ring_seq", j.RingSeq, "proc", j.Proc, "fail", j.Fail, "my_proc", e.memb.proc, "my_fail", e.memb.fail)
 	if setEqual(j.Proc, e.memb.proc) && setEqual(j.Fail, e.memb.fail) {
 		e.memb.consensus[j.Sender] = true
 		e.checkConsensus()
@@ -104,6 +116,10 @@ func (e *Engine) processJoin(j *wire.Join) {
 	e.memb.proc = setUnion(e.memb.proc, j.Proc)
 	var addFail []NodeID
 	switch {
+	case j.RingSeq < e.reg.id.Seq:
+		// The sender had not seen our current ring when it wrote this
+		// join: its fail set predates it (a late join of an earlier
+		// gather round) and must not split us again.
 	case setHas(j.Fail, me):
 		// The sender has given up on us: give up on it too, so that both
 		// sides agree quickly and merge afterwards.

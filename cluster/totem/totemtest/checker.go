@@ -102,6 +102,18 @@ type ringRecord struct {
 	// safeRegular: safe messages delivered by someone in the regular part.
 	safeRegular map[MsgID]ProcID
 	closed      []*period
+	// procs: which process of each node installed the ring.
+	procs map[totem.NodeID]ProcID
+	// arrivals: the configuration each node came from into this ring
+	// (zero for a node's first configuration); claims: what a transitional
+	// configuration said a node came from.
+	arrivals map[totem.NodeID]totem.RingID
+	claims   map[totem.NodeID]claim
+}
+
+type claim struct {
+	from totem.RingID
+	by   ProcID
 }
 
 // NewChecker returns a checker that tags violations with seed.
@@ -261,7 +273,16 @@ func (c *Checker) safeDelivered(at time.Duration, p ProcID, id MsgID) {
 func (c *Checker) transitional(at time.Duration, p ProcID, ev totem.Event) {
 	ps := c.procs[p]
 	if !ps.hasReg {
-		c.Report(InvConfig, at, ps.node, "transitional configuration %v before any regular configuration", ringStr(ev.Ring))
+		// A fresh node is in an implicit singleton configuration of
+		// itself: its first transitional configuration is just itself.
+		if !slices.Equal(ev.Members, []totem.NodeID{ps.node}) {
+			c.Report(InvConfig, at, ps.node, "first transitional configuration %v has members %v, expected only itself", ringStr(ev.Ring), ev.Members)
+		}
+		if ps.trans != nil {
+			c.Report(InvConfig, at, ps.node, "second transitional configuration %v before any regular configuration", ringStr(ev.Ring))
+		}
+		evc := cloneEvent(ev)
+		ps.trans = &evc
 		return
 	}
 	if ps.trans != nil {
@@ -288,14 +309,21 @@ func (c *Checker) regular(at time.Duration, p ProcID, ev totem.Event) {
 	}
 	rr, ok := c.rings[ev.Ring]
 	if !ok {
-		rr = &ringRecord{members: ev.Members, installedBy: p, safeRegular: make(map[MsgID]ProcID)}
+		rr = &ringRecord{members: ev.Members, installedBy: p, safeRegular: make(map[MsgID]ProcID),
+			procs: make(map[totem.NodeID]ProcID), arrivals: make(map[totem.NodeID]totem.RingID), claims: make(map[totem.NodeID]claim)}
 		c.rings[ev.Ring] = rr
 	} else if !slices.Equal(rr.members, ev.Members) {
 		c.Report(InvConfig, at, ps.node, "installed ring %v with members %v; node %d installed it with %v",
 			ringStr(ev.Ring), ev.Members, c.procs[rr.installedBy].node, rr.members)
 	}
+	if q, ok := rr.procs[ps.node]; ok && q != p {
+		c.Report(InvConfig, at, ps.node, "ring id %v reused: an earlier incarnation of this node installed it too", ringStr(ev.Ring))
+	}
+	rr.procs[ps.node] = p
 	if ps.hasReg {
 		c.closePeriod(at, p, ev)
+	} else {
+		c.checkTransOrigin(at, p, ev.Ring, totem.RingID{}, []totem.NodeID{ps.node})
 	}
 	ps.hasReg = true
 	ps.reg = ev
@@ -327,6 +355,8 @@ func (c *Checker) closePeriod(at time.Duration, p ProcID, next totem.Event) {
 			c.Report(InvConfig, at, ps.node, "transitional members %v not a subset of the new ring %v %v", ps.trans.Members, ringStr(next.Ring), next.Members)
 		}
 	}
+
+	c.checkTransOrigin(at, p, next.Ring, old.Ring, pr.trans)
 
 	// Virtual synchrony: same (C1, C2) ⇒ same set and same transitional members.
 	key := [2]totem.RingID{old.Ring, next.Ring}
@@ -449,4 +479,33 @@ func fmtIDs(ids []MsgID) string {
 		s += id.String()
 	}
 	return s + "]"
+}
+
+// checkTransOrigin checks that process p, moving from ring from into ring
+// to with transitional members trans, agrees with everyone else on where
+// each node came from: a node in p's transitional configuration must
+// itself have moved into to from the same ring as p.
+func (c *Checker) checkTransOrigin(at time.Duration, p ProcID, to, from totem.RingID, trans []totem.NodeID) {
+	ps := c.procs[p]
+	rr := c.rings[to]
+	rr.arrivals[ps.node] = from
+	if cl, ok := rr.claims[ps.node]; ok && cl.from != from {
+		c.Report(InvVirtualSynchrony, at, ps.node, "came into %v from %v, but node %d's transitional configuration lists it as coming from %v",
+			ringStr(to), ringStr(from), c.procs[cl.by].node, ringStr(cl.from))
+	}
+	for _, q := range trans {
+		if q == ps.node {
+			continue
+		}
+		if arr, ok := rr.arrivals[q]; ok {
+			if arr != from {
+				c.Report(InvVirtualSynchrony, at, ps.node, "transitional configuration of %v (from %v) lists node %d, which came into %v from %v",
+					ringStr(to), ringStr(from), q, ringStr(to), ringStr(arr))
+			}
+			continue
+		}
+		if _, ok := rr.claims[q]; !ok {
+			rr.claims[q] = claim{from: from, by: p}
+		}
+	}
 }

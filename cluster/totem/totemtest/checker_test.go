@@ -176,6 +176,33 @@ func TestCheckerDetects(t *testing.T) {
 			match: "transitional members [2] vs [1 2]",
 		},
 		{
+			name: "transitional configuration lists a node that came from elsewhere",
+			run: func(b *logBuilder) {
+				for _, n := range ids(1, 2) {
+					b.regular(n, 4, ids(1, 2), nil, nil)
+				}
+				b.regular(3, 5, ids(3), nil, nil)
+				b.transitional(1, 8, ids(1, 2), nil)
+				b.regular(1, 8, ids(1, 2, 3), ids(3), nil)
+				b.transitional(3, 8, ids(3), nil)
+				b.regular(3, 8, ids(1, 2, 3), ids(1, 2), nil)
+				b.transitional(2, 8, ids(1, 2, 3), nil) // wrong: 3 came from ring 3.5
+				b.regular(2, 8, ids(1, 2, 3), ids(3), nil)
+			},
+			invs:  map[string]int{InvVirtualSynchrony: 2, InvConfig: 1},
+			match: "lists node 3, which came into 1.8 from 3.5",
+		},
+		{
+			name: "ring id reused after restart",
+			run: func(b *logBuilder) {
+				b.regular(1, 4, ids(1), nil, nil)
+				b.procs[1] = b.c.AddProc(1)
+				b.regular(1, 4, ids(1), nil, nil)
+			},
+			invs:  map[string]int{InvConfig: 1},
+			match: "ring id 1.4 reused",
+		},
+		{
 			name: "duplicate",
 			run: func(b *logBuilder) {
 				b.regular(1, 4, ids(1), nil, nil)

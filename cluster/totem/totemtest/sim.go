@@ -202,6 +202,9 @@ const drainTime = time.Second
 func (s *Sim) engineConfig(n *simNode) totem.Config {
 	c := totem.DefaultConfig(n.id, s.ids)
 	c.Rand = rand.New(rand.NewPCG(mix64(s.cfg.Seed^uint64(n.id)<<20), uint64(n.inc)))
+	// Like the runtime, derive the initial ring sequence from the clock so
+	// that a restarted node does not reuse its earlier ring ids.
+	c.InitialRingSeq = uint64(s.now / time.Millisecond)
 	if s.tr != nil {
 		c.Logger = s.tr.logger(n.id)
 	}

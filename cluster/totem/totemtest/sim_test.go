@@ -45,7 +45,7 @@ func firstN[T any](s []T, n int) []T {
 func TestSimSeeds(t *testing.T) {
 	for nodes := 2; nodes <= 5; nodes++ {
 		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
-			seeds := 60
+			seeds := 100
 			if testing.Short() {
 				seeds = 10
 			}
