@@ -2,8 +2,8 @@ package totem
 
 import (
 	"flag"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -56,7 +56,8 @@ func TestMiniChaos(t *testing.T) {
 			for _, id := range net.ids {
 				st := net.nodes[id].Status()
 				if st.State != StateOperational || len(st.Members) != n || st.Ring != ring {
-					dumpNet(t, net); t.Fatalf("node %d not in the full ring: %v %v %v (node 1: %v)", id, st.State, st.Ring, st.Members, ring)
+					dumpNet(t, net)
+					t.Fatalf("node %d not in the full ring: %v %v %v (node 1: %v)", id, st.State, st.Ring, st.Members, ring)
 				}
 			}
 			// agreed order: common messages in the same relative order; no duplicates
