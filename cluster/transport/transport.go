@@ -46,5 +46,7 @@ type LinkStatus struct {
 	RxErrors             uint64 // malformed or undecryptable datagrams attributed to this link
 	AuthFailures         uint64
 	Replays              uint64
+	Duplicates           uint64 // copies already received over another link (expected with redundant links)
+	TxErrors             uint64 // datagrams the kernel refused to send on this link
 	LastHeard            time.Time
 }

@@ -1,0 +1,47 @@
+package transport
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// heartbeatLoop pings every (peer, link) each interval and logs link state
+// changes. Liveness itself is recorded by the receive path: any
+// authenticated datagram from the peer on a link keeps that link up.
+func (u *UDP) heartbeatLoop() {
+	defer u.wg.Done()
+	t := time.NewTicker(u.interval)
+	defer t.Stop()
+	for {
+		u.heartbeat()
+		select {
+		case <-u.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (u *UDP) heartbeat() {
+	var body [pingLen]byte
+	now := u.now()
+	binary.BigEndian.PutUint64(body[:], uint64(now))
+	for _, p := range u.peerList {
+		for _, pl := range p.links {
+			if pl == nil {
+				continue
+			}
+			u.sendControl(pl, kindPing, body[:])
+			up := u.up(pl, now)
+			if up != pl.wasUp {
+				pl.wasUp = up
+				if up {
+					u.log.Info("link up", "peer", uint32(p.id), "link", pl.link, "remote", pl.remote.String())
+				} else {
+					u.log.Warn("link down", "peer", uint32(p.id), "link", pl.link, "remote", pl.remote.String(),
+						"reason", "silent", "timeout", u.timeout)
+				}
+			}
+		}
+	}
+}
