@@ -113,7 +113,7 @@ func (e *Engine) processJoin(j *wire.Join) {
 	if setHas(e.memb.fail, j.Sender) {
 		return
 	}
-	e.memb.proc = setUnion(e.memb.proc, j.Proc)
+	proc := setUnion(e.memb.proc, j.Proc)
 	var addFail []NodeID
 	switch {
 	case j.RingSeq < e.reg.id.Seq:
@@ -127,6 +127,12 @@ func (e *Engine) processJoin(j *wire.Join) {
 	case e.reg.isMember(j.Sender):
 		addFail = setMinus(j.Fail, []NodeID{me})
 	}
+	if setEqual(proc, e.memb.proc) && setSubset(addFail, e.memb.fail) {
+		// Nothing new: answering would only echo joins back and forth.
+		// Disagreement that remains is settled by the consensus timeout.
+		return
+	}
+	e.memb.proc = proc
 	e.enterGather("membership changed by join", addFail)
 }
 

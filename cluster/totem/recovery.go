@@ -19,6 +19,10 @@ type recoveryState struct {
 	// passed the token (to see whether a whole rotation was quiet).
 	visits    int
 	seqAtPass uint64
+	// trans are the members of the new ring that come from this node's
+	// old ring (their commit entries name the same old ring): the
+	// transitional configuration.
+	trans []NodeID
 }
 
 // enterRecovery installs the new ring as the recovery ring and works out
@@ -33,8 +37,9 @@ func (e *Engine) enterRecovery(c *wire.Commit) {
 
 	lowAru := e.reg.aru
 	for i, en := range c.Entries {
-		if c.Members[i] != e.cfg.ID && en.Filled && en.OldRing == e.reg.id && en.Aru < lowAru {
-			lowAru = en.Aru
+		if c.Members[i] == e.cfg.ID || (en.Filled && en.OldRing == e.reg.id && !e.reg.id.IsZero()) {
+			e.recov.trans = append(e.recov.trans, c.Members[i])
+			lowAru = min(lowAru, en.Aru)
 		}
 	}
 	for s := lowAru + 1; s <= e.reg.highSeq; s++ {
@@ -74,28 +79,36 @@ func (e *Engine) enterOperational(install uint64) {
 	next := e.rec
 	e.state = StateOperational
 
-	// Old-ring frames up to the first gap: every member coming from the
-	// same old ring holds the same set now, so all deliver the same ones.
-	// Frames not known to be safe on the old ring are delivered in the
-	// transitional configuration.
+	// Every member coming from the same old ring holds the same set of its
+	// frames now, so all deliver the same ones: the frames up to the first
+	// gap, then — in the transitional configuration — the frames after it
+	// whose senders are in the transitional configuration. A frame missing
+	// everywhere was never held by any of those senders, so nothing they
+	// sent can depend on it; frames of departed senders after the gap might,
+	// and are dropped (extended virtual synchrony). Frames not known to be
+	// safe on the old ring are delivered in the transitional configuration
+	// too.
 	trans := Event{
 		Kind:    EventTransitional,
 		Ring:    next.id,
-		Members: setIntersect(old.members, next.members),
-		Left:    setMinus(old.members, next.members),
+		Members: e.recov.trans,
+		Left:    setMinus(old.members, e.recov.trans),
 	}
 	transDone := false
-	oldSafe := old.safe
-	for {
-		f := old.frames[old.highDelivered+1]
-		if f == nil {
-			break
+	gap := false
+	for s := old.highDelivered + 1; s <= old.highSeq; s++ {
+		f := old.frames[s]
+		switch {
+		case f == nil:
+			gap = true
+			continue
+		case gap && !setHas(trans.Members, f.Sender):
+			continue
 		}
-		if !transDone && f.Flags&wire.FlagSafe != 0 && f.Seq > oldSafe {
+		if !transDone && (gap || (f.Flags&wire.FlagSafe != 0 && f.Seq > old.safe)) {
 			e.events = append(e.events, trans)
 			transDone = true
 		}
-		old.highDelivered++
 		e.deliverFrame(f)
 	}
 	if !transDone {
@@ -128,6 +141,7 @@ func (e *Engine) enterOperational(install uint64) {
 	if next.rep() == e.cfg.ID {
 		e.timers.merge.set(e.now + e.cfg.Merge)
 	}
+	e.recov = recoveryState{}
 	e.log.Info("ring installed", "ring", next.id, "members", next.members, "left", trans.Left)
 	e.deliver()
 }
