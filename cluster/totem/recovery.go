@@ -19,6 +19,9 @@ type recoveryState struct {
 	// passed the token (to see whether a whole rotation was quiet).
 	visits    int
 	seqAtPass uint64
+	// quietAtPass: when the representative last passed the token, its aru
+	// equalled its seq with nothing missing and nothing left to re-send.
+	quietAtPass bool
 	// trans are the members of the new ring that come from this node's
 	// old ring (their commit entries name the same old ring): the
 	// transitional configuration.
@@ -53,13 +56,15 @@ func (e *Engine) enterRecovery(c *wire.Commit) {
 
 // recoveryVisit runs at the start of every token visit in RECOVERY. The
 // representative declares recovery complete once a whole rotation went by
-// in which nobody re-broadcast anything, nobody missed anything and every
-// member held every frame; every member then installs the new ring when the
-// token shows the install point.
+// that started with the token's aru equal to its seq and in which nobody
+// broadcast or re-sent anything and nobody lowered the aru: a member
+// lacking a frame would have lowered it, since nobody else could raise it
+// above the seq. Every member then installs the new ring when the token
+// shows the install point.
 func (e *Engine) recoveryVisit(t *wire.Token) {
 	r := &e.rec
 	if t.InstallSeq == 0 && r.rep() == e.cfg.ID {
-		if e.recov.visits > 0 && !t.RetransFlg && len(e.recov.queue) == 0 &&
+		if e.recov.visits > 0 && e.recov.quietAtPass && !t.RetransFlg && len(e.recov.queue) == 0 &&
 			t.Aru == t.Seq && len(t.Rtr) == 0 && t.Seq == e.recov.seqAtPass && r.aru == t.Seq {
 			t.InstallSeq = t.Seq + 1
 		}

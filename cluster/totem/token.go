@@ -252,6 +252,7 @@ func (e *Engine) passToken(t *wire.Token) {
 	r := e.active()
 	if e.state == StateRecovery && r.rep() == e.cfg.ID {
 		e.recov.seqAtPass = t.Seq
+		e.recov.quietAtPass = t.Aru == t.Seq && r.aru == t.Seq && len(t.Rtr) == 0 && len(e.recov.queue) == 0
 	}
 	t.TokenSeq++
 	e.tok.lastSeq = t.TokenSeq
@@ -336,6 +337,13 @@ func (e *Engine) handleMcast(m *wire.Mcast) {
 	var r *ring
 	switch {
 	case m.Ring == e.reg.id && !m.Ring.IsZero():
+		if e.state == StateCommit || e.state == StateRecovery {
+			// This node reported what it holds of the old ring in the
+			// commit token; from then on only recovery (encapsulated
+			// frames) may add to it, so that every member coming from
+			// that ring ends up with the same set.
+			return
+		}
 		r = &e.reg
 	case e.state == StateRecovery && m.Ring == e.rec.id:
 		r = &e.rec
