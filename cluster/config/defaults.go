@@ -101,7 +101,7 @@ const (
 	// "haclient" is Pacemaker's group, so existing operator accounts work.
 	DefaultAPIGroup = "haclient"
 	// DefaultAPISocket: the control API's unix socket.
-	DefaultAPISocket = "/run/ovsha/ovsha.sock"
+	DefaultAPISocket = "/run/ovsha/ovshad.sock"
 )
 
 // DefaultTotem returns the totem settings of a file that sets nothing.

@@ -50,6 +50,10 @@ type Engine struct {
 	// delivered to the application.
 	regMembers []NodeID
 
+	// mergeReplied: when this node last told an outsider about its ring
+	// in answer to a join (rate limit).
+	mergeReplied map[NodeID]time.Duration
+
 	left bool // Leave was called: the engine is inert
 }
 
@@ -67,9 +71,10 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{
-		cfg:   cfg,
-		log:   log.With("component", "totem", "node", cfg.ID),
-		reasm: make(map[NodeID][]byte),
+		cfg:          cfg,
+		log:          log.With("component", "totem", "node", cfg.ID),
+		reasm:        make(map[NodeID][]byte),
+		mergeReplied: make(map[NodeID]time.Duration),
 	}
 	for _, n := range cfg.Nodes {
 		if n != cfg.ID {

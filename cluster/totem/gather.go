@@ -91,6 +91,17 @@ func (e *Engine) handleJoin(j *wire.Join) {
 			// tearing ours down now would only fail it back. Merge
 			// detection joins the two rings afterwards.
 			return
+		case !member && j.RingSeq < cur:
+			// An outsider that has not heard of our ring yet (it was
+			// frozen or cut off while we formed it) is still settling its
+			// own membership; every change of its view would tear our ring
+			// down again. Tell it about our ring; its joins are taken once
+			// they show it knows.
+			if e.state == StateOperational && e.now-e.mergeReplied[j.Sender] >= e.cfg.Join {
+				e.mergeReplied[j.Sender] = e.now
+				e.emitTo(j.Sender, &wire.MergeDetect{Sender: e.cfg.ID, Ring: e.reg.id}, false)
+			}
+			return
 		}
 		e.enterGather("join from "+itoa(j.Sender), nil)
 	}
@@ -218,6 +229,7 @@ func (e *Engine) handleLeave(m *wire.Leave) {
 
 // handleMergeDetect: another ring's representative can reach us.
 func (e *Engine) handleMergeDetect(m *wire.MergeDetect) {
+	e.noteRingSeq(m.Ring.Seq)
 	if e.state != StateOperational || m.Ring == e.reg.id || e.reg.isMember(m.Sender) {
 		return
 	}

@@ -1,7 +1,249 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ovsha/ovsha/appliance"
+	"github.com/ovsha/ovsha/appliance/lab"
+	"github.com/spf13/cobra"
+)
+
+// labFlags are shared by every lab verb.
+type labFlags struct {
+	name string
+	dir  string
+}
+
+func (f *labFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.name, "name", lab.DefaultName, "lab name (prefixes its namespaces and interfaces; two labs may coexist)")
+	cmd.Flags().StringVar(&f.dir, "dir", lab.DefaultBaseDir, "base directory of lab state")
+}
+
+func needRoot() error {
+	if os.Geteuid() != 0 {
+		return errors.New("ovsha lab needs root (it creates network namespaces): run it with sudo")
+	}
+	return nil
+}
 
 func newLabCmd() *cobra.Command {
-	return &cobra.Command{Use: "lab", Short: "(not yet implemented)", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run a test cluster of ovshad nodes in network namespaces on this machine",
+		Long: `ovsha lab builds an engine-only test cluster on one machine: one network
+namespace per node, two heartbeat networks (10.201.0.0/24 = link 0,
+10.202.0.0/24 = link 1, node i has .i on both) and one ovshad per node.
+State lives in /run/ovsha-lab/<name>/. Needs root.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd())
+	return cmd
+}
+
+func newLabUpCmd() *cobra.Command {
+	var (
+		f       labFlags
+		nodes   int
+		ovshad  string
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Build the lab, start ovshad on every node, wait for a quorate ring and print its status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needRoot(); err != nil {
+				return err
+			}
+			if nodes < lab.MinNodes || nodes > lab.MaxNodes {
+				return usageErrorf("--nodes %d: a lab has %d to %d nodes", nodes, lab.MinNodes, lab.MaxNodes)
+			}
+			bin, err := findOvshad(ovshad)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			st, err := lab.Up(cmd.Context(), lab.Spec{Name: f.name, Nodes: nodes, BaseDir: f.dir, Ovshad: bin, Timeout: timeout, Logger: log})
+			if err != nil {
+				return err
+			}
+			n1 := st.Nodes[0]
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			s, err := appliance.NewClient(n1.Socket).Status(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "lab %s is up: %d nodes, state in %s\n\n", st.Name, len(st.Nodes), st.Dir)
+			if err := renderStatus(out, s); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nTry: ovsha lab exec %s -- ovsha ring status    (or OVSHA_SOCKET=%s ovsha quorum status)\n", n1.Name, n1.Socket)
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (%d-%d)", lab.MinNodes, lab.MaxNodes))
+	cmd.Flags().StringVar(&ovshad, "ovshad", "", "ovshad binary (default: next to this ovsha, else on PATH)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for a quorate ring on every node")
+	return cmd
+}
+
+// findOvshad resolves the daemon binary: the flag, else next to this
+// executable, else PATH.
+func findOvshad(flag string) (string, error) {
+	if flag != "" {
+		p, err := filepath.Abs(flag)
+		if err != nil {
+			return "", fmt.Errorf("--ovshad %s: %w", flag, err)
+		}
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		if self, err = filepath.EvalSymlinks(self); err == nil {
+			p := filepath.Join(filepath.Dir(self), "ovshad")
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
+	p, err := exec.LookPath("ovshad")
+	if err != nil {
+		return "", errors.New("cannot find the ovshad binary next to ovsha or on PATH: run `make build` or pass --ovshad")
+	}
+	return filepath.Abs(p)
+}
+
+func newLabStatusCmd() *cobra.Command {
+	var (
+		f    labFlags
+		json bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every lab node: namespace, daemon, ring and quorum",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := lab.Load(f.dir, f.name)
+			if err != nil {
+				return err
+			}
+			ns := lab.Status(cmd.Context(), st)
+			if json {
+				return printJSON(cmd.OutOrStdout(), struct {
+					Name  string           `json:"name"`
+					Dir   string           `json:"dir"`
+					Nodes []lab.NodeStatus `json:"nodes"`
+				}{st.Name, st.Dir, ns})
+			}
+			return renderLabStatus(cmd.OutOrStdout(), st, ns)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&json, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+func renderLabStatus(w io.Writer, st *lab.State, ns []lab.NodeStatus) error {
+	fmt.Fprintf(w, "lab %s (state in %s, created %s)\n", st.Name, st.Dir, st.Created.Local().Format(time.DateTime))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tNODEID\tNAMESPACE\tPID\tOVSHAD\tRING\tQUORATE\tMEMBERS")
+	for _, n := range ns {
+		daemon := "running"
+		if !n.Running {
+			daemon = "NOT RUNNING"
+		}
+		nsName := n.Namespace
+		if !n.NSExists {
+			nsName += " (missing)"
+		}
+		ring, quorate, members := "-", "-", "-"
+		if n.Error == "" {
+			ring, quorate = n.Ring, "no"
+			if n.Quorate {
+				quorate = "yes"
+			}
+			m := make([]string, len(n.Members))
+			for i, id := range n.Members {
+				m[i] = fmt.Sprint(id)
+			}
+			members = strings.Join(m, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", n.Name, n.NodeID, nsName, n.PID, daemon, ring, quorate, members)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if n.Error != "" {
+			fmt.Fprintf(w, "%s: %s\n", n.Name, n.Error)
+		}
+	}
+	return nil
+}
+
+func newLabDownCmd() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Stop the lab's daemons and remove everything the lab created",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needRoot(); err != nil {
+				return err
+			}
+			err := lab.Down(cmd.Context(), f.dir, f.name, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+			if errors.Is(err, lab.ErrNoLab) {
+				fmt.Fprintf(cmd.OutOrStdout(), "lab %s is not up: nothing to do\n", f.name)
+				return nil
+			}
+			return err
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newLabExecCmd() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "exec NODE -- COMMAND [ARG...]",
+		Short: "Run a command inside a lab node's network namespace (OVSHA_SOCKET points at its ovshad)",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needRoot(); err != nil {
+				return err
+			}
+			st, err := lab.Load(f.dir, f.name)
+			if err != nil {
+				return err
+			}
+			argv := args[1:]
+			if argv[0] == "--" { // kept by cobra when flags stop at NODE
+				argv = argv[1:]
+			}
+			code, err := lab.Exec(cmd.Context(), st, args[0], argv, os.Stdin, os.Stdout, os.Stderr)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	f.register(cmd)
+	return cmd
 }

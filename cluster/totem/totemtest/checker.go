@@ -31,7 +31,10 @@ type ProcID int
 //     next EventRegular (C2); the EventTransitional between them and the
 //     messages after it belong to C1's period. Processes whose periods
 //     share (C1, C2) must have delivered the same set of messages in it and
-//     report the same transitional members.
+//     report the same transitional members. Moreover every node listed in
+//     a transitional configuration of C2 must itself have come into C2
+//     from the same C1 (a node that restarted, or came from another ring,
+//     is not transitional with the old members).
 //   - safe delivery: a message marked safe and delivered by some process in
 //     the regular part of C (before that process's EventTransitional) must
 //     be in the period of C of every process that closes its C period (that
@@ -45,7 +48,9 @@ type ProcID int
 //     configuration (from the second configuration on); the transitional
 //     members are a subset of both configurations and include the process;
 //     every configuration after the first is preceded by a transitional
-//     one; no delivery happens before the first configuration.
+//     one (a fresh node's first transitional configuration is just
+//     itself); no delivery happens before the first configuration; a
+//     restarted node does not reuse a ring id of its earlier incarnation.
 type Checker struct {
 	seed  uint64
 	procs []*procState

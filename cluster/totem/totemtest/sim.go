@@ -39,7 +39,8 @@ type SimConfig struct {
 	// (default 25 ms); negative disables the workload.
 	MeanInterval time.Duration
 	// Latency is the one-way link latency (default: from the seed, 50-500
-	// µs); Jitter adds up to this much at random (default: from the seed).
+	// µs); Jitter adds up to this much at random (default: from the seed;
+	// negative: none).
 	Latency, Jitter time.Duration
 	// Links is the number of links between each pair of nodes (default:
 	// 1 or 2, from the seed).
@@ -94,12 +95,14 @@ type Sim struct {
 	liveRing     totem.RingID
 	liveOK       bool
 
-	buf     []byte
-	toBuf   []totem.NodeID
-	cur     totem.NodeID // node whose engine is being called (for panics)
-	failed  bool
-	sent    int
-	onEvent func(id totem.NodeID, ev totem.Event)
+	buf    []byte
+	toBuf  []totem.NodeID
+	cur    totem.NodeID // node whose engine is being called (for panics)
+	failed bool
+	sent   int
+	// tickSends counts datagrams sent since the last tick.
+	tickSends int
+	onEvent   func(id totem.NodeID, ev totem.Event)
 }
 
 type action struct {
@@ -194,6 +197,11 @@ func (s *Sim) Failed() bool { return s.failed }
 func LivenessBound(c totem.Config) time.Duration {
 	return c.Merge + 3*(c.Token+c.Consensus) + 4*c.Join + c.StallThreshold + 500*time.Millisecond
 }
+
+// maxTickSends bounds the datagrams (per destination) sent between two
+// ticks; more means the engines are in a send storm, and the run stops
+// rather than exhaust memory.
+const maxTickSends = 100000
 
 // drainTime is how long before the end of a run the workload stops, so
 // that every message broadcast can be delivered before the final checks.
@@ -312,6 +320,7 @@ func (s *Sim) RunFor(d time.Duration) {
 				}
 			}
 			s.nextTick = t + s.cfg.TickInterval
+			s.tickSends = 0
 		}
 	}
 }
@@ -364,6 +373,10 @@ func (s *Sim) drain(n *simNode) {
 		if err := wire.Validate(o.Msg); err != nil {
 			s.chk.Report(InvCodec, s.now, n.id, "engine produced an invalid %T: %v", o.Msg, err)
 			continue
+		}
+		if s.tickSends += len(o.To); s.tickSends > maxTickSends && !s.failed {
+			s.chk.Report(InvEngine, s.now, n.id, "datagram storm: more than %d datagrams sent within one tick (last: %s); run stopped", maxTickSends, describe(o.Msg))
+			s.failed = true
 		}
 		s.buf = wire.Append(s.buf[:0], o.Msg)
 		if s.tr != nil {

@@ -1,0 +1,66 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/vishvananda/netns"
+)
+
+// startIn starts cmd inside the named network namespace. The fork happens
+// on a thread switched into the namespace, and the child inherits it; the
+// caller's namespace is unchanged. (This is what `ip netns exec` does,
+// minus its /etc/netns and /sys remounts, which ovshad does not need.)
+func startIn(nsName string, cmd *exec.Cmd) error {
+	h, err := netns.GetFromName(nsName)
+	if err != nil {
+		return fmt.Errorf("opening network namespace %s: %w", nsName, err)
+	}
+	defer h.Close()
+	return inNS(h, cmd.Start)
+}
+
+// Exec runs argv inside node's namespace with the given stdio and returns
+// its exit status (0 on success). OVSHA_SOCKET is set to the node's control
+// socket, so `ovsha` commands inside talk to that node's ovshad.
+func Exec(ctx context.Context, st *State, node string, argv []string, stdin, stdout, stderr *os.File) (int, error) {
+	n, ok := st.Node(node)
+	if !ok {
+		return 0, fmt.Errorf("lab %s has no node %q (nodes: %s)", st.Name, node, nodeNames(st))
+	}
+	if len(argv) == 0 {
+		return 0, errors.New("no command given: ovsha lab exec NODE -- COMMAND [ARG...]")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.Env = append(os.Environ(), "OVSHA_SOCKET="+n.Socket, "OVSHA_LAB="+st.Name, "OVSHA_LAB_NODE="+n.Name)
+	if err := startIn(n.Namespace, cmd); err != nil {
+		return 0, fmt.Errorf("starting %s in %s: %w", argv[0], n.Namespace, err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if code := ee.ExitCode(); code >= 0 {
+			return code, nil
+		}
+		return 128 + 9, nil // killed by a signal
+	}
+	if err != nil {
+		return 0, fmt.Errorf("running %s in %s: %w", argv[0], n.Namespace, err)
+	}
+	return 0, nil
+}
+
+func nodeNames(st *State) string {
+	s := ""
+	for i, n := range st.Nodes {
+		if i > 0 {
+			s += ", "
+		}
+		s += n.Name
+	}
+	return s
+}

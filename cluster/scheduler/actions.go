@@ -1,0 +1,150 @@
+package scheduler
+
+import "fmt"
+
+// action is one node of the transition graph.
+type action struct {
+	id       int
+	rsc      *resource
+	task     string // start, stop, monitor, fence, or a pseudo task (start, running, stop, stopped)
+	node     *node
+	interval int64
+	pseudo   bool
+	runnable bool
+	optional bool
+	implied  bool // stop implied by fencing its node
+	in, out  []*edge
+	needAny  int // pseudo "running" of a clone: runnable inputs required
+}
+
+// edge orders first before then.
+type edge struct {
+	first, then *action
+	flags       int
+}
+
+// Ordering edge flags.
+const (
+	edgeRunnableLeft = 1 << iota // then is unrunnable if first is
+	edgeImpliesThen              // first required ⇒ then required
+	edgeImpliesFirst             // then required ⇒ first required
+	edgeAsymmetric               // runnable-left unless then is already active in place
+	edgeOneOrMore                // then needs needAny runnable firsts
+	edgeRestart                  // stop→start of one resource
+	edgeBlockedFirst             // then is unrunnable if first is required but unrunnable
+)
+
+func (a *action) String() string {
+	where := ""
+	if a.node != nil {
+		where = " on " + a.node.Name
+	}
+	if a.rsc == nil {
+		return fmt.Sprintf("%s%s", a.task, where)
+	}
+	return fmt.Sprintf("%s_%s%s", a.rsc.ID, a.task, where)
+}
+
+func (ws *workingSet) newAction(r *resource, task string, n *node, optional bool) *action {
+	a := &action{id: len(ws.actions), rsc: r, task: task, node: n, optional: optional, runnable: true}
+	ws.actions = append(ws.actions, a)
+	if r != nil {
+		r.actions = append(r.actions, a)
+	}
+	return a
+}
+
+func (ws *workingSet) order(first, then *action, flags int) {
+	if first == nil || then == nil || first == then {
+		return
+	}
+	e := &edge{first: first, then: then, flags: flags}
+	ws.edges = append(ws.edges, e)
+	first.out = append(first.out, e)
+	then.in = append(then.in, e)
+}
+
+// startNeedsQuorum reports whether starts are blocked by lost quorum.
+func (ws *workingSet) startBlockedByQuorum(r *resource) bool {
+	if ws.opts.haveQuorum || r.requiresNothing {
+		return false
+	}
+	switch ws.opts.noQuorumPolicy {
+	case "ignore":
+		return false
+	case "freeze":
+		return len(r.runningOn) == 0
+	}
+	return true
+}
+
+// createActions makes start/stop/monitor actions for every primitive and
+// pseudo-actions for groups and clones.
+func (ws *workingSet) createActions(r *resource) {
+	for _, c := range r.children {
+		ws.createActions(c)
+	}
+	if r.kind != kindPrimitive {
+		r.pseudo = map[string]*action{}
+		for _, t := range []string{"start", "running", "stop", "stopped"} {
+			a := ws.newAction(r, t, nil, true)
+			a.pseudo = true
+			r.pseudo[t] = a
+		}
+		return
+	}
+	r.stopActs = map[*node]*action{}
+	managed := r.managed && !r.blocked
+	multi := len(r.runningOn) > 1
+	for _, n := range r.runningOn {
+		stay := n == r.assigned && !r.failedOn[n] && !multi
+		a := ws.newAction(r, "stop", n, stay)
+		if !managed {
+			// Nothing is done to an unmanaged resource; a failed, blocked
+			// one needs a stop it cannot get.
+			a.runnable = false
+			a.optional = !r.failed
+		} else if !n.online {
+			a.runnable = false
+		}
+		if n.fence {
+			a.implied = true
+			a.pseudo = true
+			a.runnable = true
+			a.optional = false
+		}
+		r.stopActs[n] = a
+	}
+	a := ws.newAction(r, "start", r.assigned, false)
+	r.startAct = a
+	switch {
+	case r.assigned == nil:
+		a.runnable = false
+		a.optional = true
+	case !managed:
+		// Unmanaged: nothing is done, but a resource left active in
+		// place still satisfies orderings that wait for its start.
+		a.optional = true
+		a.runnable = contains(r.runningOn, r.assigned) && r.assigned.online && !r.failed
+	default:
+		if stop := r.stopActs[r.assigned]; stop != nil && stop.optional {
+			a.optional = true
+		}
+		if !r.assigned.canRun() || ws.startBlockedByQuorum(r) {
+			a.runnable = false
+		}
+	}
+	for _, stop := range r.stopActs {
+		ws.order(stop, a, edgeImpliesThen|edgeRestart)
+	}
+	if r.assigned != nil && managed {
+		for _, op := range r.ops {
+			if op.name != "monitor" || op.interval <= 0 || !op.enabled || isPromotedRole(op.role) {
+				continue
+			}
+			m := ws.newAction(r, "monitor", r.assigned, a.optional)
+			m.interval = op.interval
+			ws.order(a, m, edgeRunnableLeft|edgeImpliesThen)
+		}
+	}
+}
