@@ -9,15 +9,13 @@ import (
 	"github.com/ovsha/ovsha/cluster/transport"
 )
 
-// DefaultTickInterval is the period of the runtime's clock ticks.
-//
-// The engine's timers are tens of milliseconds or more (token 200 ms, token
-// retransmit 25 ms, hold 20 ms, join 15 ms), and every wake-up for a packet
-// or a broadcast request also ticks the engine, so a timer fires at most one
-// tick interval late. 5 ms keeps that error below a quarter of the shortest
-// default timer while costing ~200 wake-ups per second on an idle node; a
-// 1 ms ticker would cost five times more CPU for no protocol benefit.
-const DefaultTickInterval = 5 * time.Millisecond
+// The runtime does not tick on a fixed period: it sleeps until the
+// engine's next deadline (totem.Engine.NextDeadline), so timers fire on
+// time and an idle node wakes only for its own timers and the packets it
+// receives. It never sleeps longer than TickInterval, which defaults to
+// half of the engine's StallThreshold: the engine takes a gap between two
+// ticks longer than StallThreshold for its own scheduling stall, so an idle
+// sleep must stay well below it.
 
 // DefaultEventBuffer is the capacity of the channel returned by Events.
 const DefaultEventBuffer = 1024
@@ -29,7 +27,8 @@ type Config struct {
 	// Transport carries the engine's datagrams. The runtime does not close
 	// it: the caller that created it does, after Run has returned.
 	Transport transport.Transport
-	// TickInterval is the clock tick period (0: DefaultTickInterval).
+	// TickInterval is the longest the runtime sleeps between two ticks
+	// (0: half of Engine.StallThreshold).
 	TickInterval time.Duration
 	// EventBuffer is the capacity of the Events channel (0:
 	// DefaultEventBuffer). Events beyond it wait in an unbounded queue
@@ -47,7 +46,7 @@ func (c *Config) setDefaults() error {
 		return errors.New("membership: TickInterval must not be negative")
 	}
 	if c.TickInterval == 0 {
-		c.TickInterval = DefaultTickInterval
+		c.TickInterval = max(c.Engine.StallThreshold/2, time.Millisecond)
 	}
 	if c.EventBuffer < 0 {
 		return errors.New("membership: EventBuffer must not be negative")

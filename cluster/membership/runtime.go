@@ -133,12 +133,18 @@ func (r *Runtime) Run(ctx context.Context) error {
 
 func (r *Runtime) loop(ctx context.Context) error {
 	start := time.Now()
-	ticker := time.NewTicker(r.cfg.TickInterval)
-	defer ticker.Stop()
+	timer := time.NewTimer(r.cfg.TickInterval)
+	defer timer.Stop()
 	recv := r.tr.Receive()
 	r.eng.Tick(0)
 	r.flush()
 	for {
+		// Sleep until the engine's next deadline, at most TickInterval.
+		sleep := r.cfg.TickInterval
+		if at, ok := r.eng.NextDeadline(); ok {
+			sleep = min(sleep, max(at-time.Since(start), 0))
+		}
+		timer.Reset(sleep)
 		var (
 			pkt      transport.Packet
 			havePkt  bool
@@ -154,7 +160,7 @@ func (r *Runtime) loop(ctx context.Context) error {
 				return ErrTransportClosed
 			}
 			pkt, havePkt = p, true
-		case <-ticker.C:
+		case <-timer.C:
 		case req = <-r.bcastc:
 		case statusCh = <-r.statusc:
 		case <-r.leavec:
@@ -213,16 +219,20 @@ func (r *Runtime) step(p transport.Packet) {
 // flush sends what the engine produced and queues its events.
 func (r *Runtime) flush() {
 	rd := r.eng.Ready()
-	for _, o := range rd.Messages {
-		r.buf = wire.Append(r.buf[:0], o.Msg)
-		r.to = r.to[:0]
-		for _, id := range o.To {
-			r.to = append(r.to, transport.NodeID(id))
-		}
-		r.counters.MessagesSent++
-		if err := r.tr.Send(r.to, r.buf, o.Critical); err != nil {
-			r.counters.SendErrors++
-			r.log.Debug("send failed", "kind", o.Msg.Kind(), "to", o.To, "reason", err)
+	if bs, ok := r.tr.(transport.BatchSender); ok && len(rd.Messages) > 1 {
+		r.sendMany(bs, rd.Messages)
+	} else {
+		for _, o := range rd.Messages {
+			r.buf = wire.Append(r.buf[:0], o.Msg)
+			r.to = r.to[:0]
+			for _, id := range o.To {
+				r.to = append(r.to, transport.NodeID(id))
+			}
+			r.counters.MessagesSent++
+			if err := r.tr.Send(r.to, r.buf, o.Critical); err != nil {
+				r.counters.SendErrors++
+				r.log.Debug("send failed", "kind", o.Msg.Kind(), "to", o.To, "reason", err)
+			}
 		}
 	}
 	for _, ev := range rd.Events {
@@ -236,6 +246,35 @@ func (r *Runtime) flush() {
 	}
 	if len(rd.Events) > 0 {
 		r.events.push(rd.Events)
+	}
+}
+
+// sendMany encodes every message into one buffer and hands them to the
+// transport together: a token visit's frames then leave in a few sendmmsg
+// calls instead of one system call each.
+func (r *Runtime) sendMany(bs transport.BatchSender, msgs []totem.Outgoing) {
+	r.buf = r.buf[:0]
+	r.to = r.to[:0]
+	ends := make([]int, len(msgs))
+	toEnds := make([]int, len(msgs))
+	for i, o := range msgs {
+		r.buf = wire.Append(r.buf, o.Msg)
+		ends[i] = len(r.buf)
+		for _, id := range o.To {
+			r.to = append(r.to, transport.NodeID(id))
+		}
+		toEnds[i] = len(r.to)
+	}
+	ds := make([]transport.Datagram, len(msgs))
+	start, toStart := 0, 0
+	for i, o := range msgs {
+		ds[i] = transport.Datagram{To: r.to[toStart:toEnds[i]], Data: r.buf[start:ends[i]], All: o.Critical}
+		start, toStart = ends[i], toEnds[i]
+	}
+	r.counters.MessagesSent += uint64(len(msgs))
+	if err := bs.SendMany(ds); err != nil {
+		r.counters.SendErrors++
+		r.log.Debug("send failed", "messages", len(msgs), "reason", err)
 	}
 }
 

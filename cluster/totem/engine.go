@@ -165,6 +165,26 @@ func (e *Engine) Broadcast(payload []byte, g Guarantee) error {
 	return nil
 }
 
+// NextDeadline returns when the engine next needs a Tick: the earliest
+// armed timer, or the current time when a Tick has work waiting. ok is
+// false when no timer is armed (the engine was left). The runtime may sleep
+// until then, but not much longer than StallThreshold/2 at a time, or its
+// own scheduling-gap detection would take idle sleep for a stall.
+func (e *Engine) NextDeadline() (at time.Duration, ok bool) {
+	if e.left {
+		return 0, false
+	}
+	if e.tok.self != nil {
+		return e.now, true
+	}
+	for _, t := range e.timers.all() {
+		if t.on && (!ok || t.at < at) {
+			at, ok = t.at, true
+		}
+	}
+	return at, ok
+}
+
 // Ready returns and clears the messages to send and the events to deliver.
 func (e *Engine) Ready() Ready {
 	r := Ready{Messages: e.out, Events: e.events}

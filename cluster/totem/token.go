@@ -257,18 +257,36 @@ func (e *Engine) passToken(t *wire.Token) {
 	t.TokenSeq++
 	e.tok.lastSeq = t.TokenSeq
 	if len(r.members) == 1 {
+		// Alone: the token comes straight back. While there is nothing
+		// to do it waits like a held token (a Broadcast releases it at
+		// once); otherwise it is processed at the next Tick.
+		if e.state == StateOperational && e.send.len() == 0 {
+			e.tok.held = t
+			e.timers.hold.set(e.now + max(e.cfg.Hold, e.cfg.Token/10))
+			return
+		}
 		e.tok.self = t
 		return
 	}
-	e.sendRetransmittable(r.next, t)
+	retrans := e.cfg.TokenRetransmit
+	if e.cfg.Hold > 0 && t.Fcc == 0 && t.Backlog == 0 && t.Aru == t.Seq && len(t.Rtr) == 0 {
+		// An idle token may be held by the representative for Hold before
+		// it comes back: do not mistake that for a loss.
+		retrans += e.cfg.Hold
+	}
+	e.sendRetransmittableAfter(r.next, t, retrans)
 }
 
 // sendRetransmittable sends a token or commit token and arms the
 // retransmit timer.
 func (e *Engine) sendRetransmittable(to NodeID, m wire.Message) {
+	e.sendRetransmittableAfter(to, m, e.cfg.TokenRetransmit)
+}
+
+func (e *Engine) sendRetransmittableAfter(to NodeID, m wire.Message, after time.Duration) {
 	e.emitTo(to, m, true)
 	e.tok.retrans, e.tok.retransTo = m, to
-	e.timers.tokenRetrans.set(e.now + e.cfg.TokenRetransmit)
+	e.timers.tokenRetrans.set(e.now + after)
 }
 
 func (e *Engine) cancelRetransmit() {
@@ -297,6 +315,11 @@ func (e *Engine) releaseHeld(demand bool) {
 	}
 	if demand {
 		e.tok.idleRotations = 0
+	}
+	if len(e.active().members) == 1 {
+		t.TokenSeq++ // alone: a full visit right now
+		e.processToken(t)
+		return
 	}
 	if e.state == StateOperational && e.send.len() > 0 {
 		r := e.active()

@@ -15,6 +15,8 @@ type sendState struct {
 	crypto  cryptoScratch
 	buf     []byte
 	bufs    [1][]byte
+	arena   []byte   // SendMany: every sealed datagram, back to back
+	many    [][]byte // SendMany: one buffer per datagram, into arena
 	msgs    [MaxLinks][]ipv4.Message
 	targets [MaxLinks][]*peerLink
 }
@@ -63,12 +65,92 @@ func (u *UDP) Send(to []NodeID, b []byte, all bool) error {
 	return errors.Join(errs...)
 }
 
+// Datagram is one payload for SendMany.
+type Datagram struct {
+	To   []NodeID
+	Data []byte
+	All  bool
+}
+
+// BatchSender is implemented by transports that can send several payloads
+// with fewer system calls than one Send each.
+type BatchSender interface {
+	SendMany(ds []Datagram) error
+}
+
+var _ BatchSender = (*UDP)(nil)
+
+// SendMany is Send for several payloads at once: each is sealed once, and
+// all datagrams for one link leave in as few sendmmsg calls as the kernel
+// allows. Payloads keep their order per destination.
+func (u *UDP) SendMany(ds []Datagram) error {
+	if u.closed.Load() {
+		return ErrClosed
+	}
+	st := u.sendPool.Get().(*sendState)
+	defer u.sendPool.Put(st)
+	total := 0
+	for _, d := range ds {
+		if len(d.Data) > MaxPayload {
+			return fmt.Errorf("sending %d bytes (max %d): %w", len(d.Data), MaxPayload, ErrTooLarge)
+		}
+		total += len(d.Data) + Overhead
+	}
+	if cap(st.arena) < total {
+		st.arena = make([]byte, 0, total)
+	}
+	st.arena = st.arena[:0]
+	if cap(st.many) < len(ds) {
+		st.many = make([][]byte, len(ds))
+	}
+	st.many = st.many[:len(ds)]
+	now := u.now()
+	var errs []error
+	for i, d := range ds {
+		h := header{kind: kindData, sender: u.local, boot: u.boot, counter: u.counter.Add(1)}
+		// The arena has room for every datagram (total above), so the
+		// sealed packet is written in place right after the previous one.
+		pkt := st.crypto.seal(u.sendAEAD, st.arena[len(st.arena):], h, d.Data)
+		st.many[i] = pkt
+		st.arena = st.arena[:len(st.arena)+len(pkt)]
+		for _, id := range d.To {
+			if id == u.local {
+				u.deliver(Packet{From: id, Data: append([]byte(nil), d.Data...)})
+				continue
+			}
+			p := u.peers[id]
+			if p == nil {
+				errs = append(errs, fmt.Errorf("node %d: %w", id, ErrUnknownNode))
+				continue
+			}
+			u.routeBuf(st, p, d.All, now, st.many[i:i+1])
+		}
+	}
+	for l := range st.msgs {
+		if len(st.msgs[l]) > 0 {
+			if err := u.writeBatch(l, st.msgs[l], st.targets[l]); err != nil {
+				errs = append(errs, err)
+			}
+			clear(st.msgs[l])
+			clear(st.targets[l])
+			st.msgs[l], st.targets[l] = st.msgs[l][:0], st.targets[l][:0]
+		}
+	}
+	clear(st.many)
+	return errors.Join(errs...)
+}
+
 // route adds the links the datagram takes to peer p to the batches.
 func (u *UDP) route(st *sendState, p *peer, all bool, now int64) {
+	u.routeBuf(st, p, all, now, st.bufs[:])
+}
+
+// routeBuf is route for the sealed datagram bufs (one buffer).
+func (u *UDP) routeBuf(st *sendState, p *peer, all bool, now int64, bufs [][]byte) {
 	sent := false
 	for _, pl := range p.links {
 		if pl != nil && u.up(pl, now) {
-			u.queue(st, pl)
+			u.queue(st, pl, bufs)
 			sent = true
 			if !all {
 				return
@@ -80,13 +162,13 @@ func (u *UDP) route(st *sendState, p *peer, all bool, now int64) {
 	}
 	for _, pl := range p.links {
 		if pl != nil {
-			u.queue(st, pl)
+			u.queue(st, pl, bufs)
 		}
 	}
 }
 
-func (u *UDP) queue(st *sendState, pl *peerLink) {
-	st.msgs[pl.link] = append(st.msgs[pl.link], ipv4.Message{Buffers: st.bufs[:], Addr: pl.udpAddr})
+func (u *UDP) queue(st *sendState, pl *peerLink, bufs [][]byte) {
+	st.msgs[pl.link] = append(st.msgs[pl.link], ipv4.Message{Buffers: bufs, Addr: pl.udpAddr})
 	st.targets[pl.link] = append(st.targets[pl.link], pl)
 }
 
@@ -107,9 +189,10 @@ func (u *UDP) writeBatch(l int, msgs []ipv4.Message, targets []*peerLink) error 
 	var first error
 	for i := 0; i < len(msgs); {
 		n, err := s.batch.WriteBatch(msgs[i:], 0)
-		for _, pl := range targets[i : i+n] {
+		n = max(n, 0) // sendmmsg reports -1 when the first message fails
+		for j, pl := range targets[i : i+n] {
 			pl.txPackets.Add(1)
-			pl.txBytes.Add(uint64(len(msgs[i].Buffers[0])))
+			pl.txBytes.Add(uint64(len(msgs[i+j].Buffers[0])))
 		}
 		i += n
 		if err != nil {

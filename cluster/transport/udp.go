@@ -140,6 +140,7 @@ type peerLink struct {
 	lastHeard atomic.Int64
 	srtt      atomic.Int64 // smoothed heartbeat RTT in ns; 0 = no sample
 	wasUp     bool         // heartbeat goroutine only: for logging changes
+	lastPing  int64        // heartbeat goroutine only: when we last pinged
 
 	txPackets, txBytes, rxPackets, rxBytes     atomic.Uint64
 	rxErrors, authFailures, replays, duplicate atomic.Uint64
