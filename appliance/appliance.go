@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/user"
 	"slices"
 	"strconv"
 	"sync"
@@ -47,6 +46,8 @@ type Appliance struct {
 	quorum  *quorumState
 	nodes   []nodeInfo
 	started time.Time
+	ctl     *control    // cmap, votequorum messages, reload (control.go)
+	crm     *crmService // resource manager (crm.go)
 }
 
 // New loads the configuration and the authkey and chooses the local node.
@@ -102,6 +103,12 @@ func New(opts Options) (*Appliance, error) {
 		return nil, fmt.Errorf("%s: quorum: %w", opts.ConfigPath, err)
 	}
 	a.quorum = &quorumState{q: q, start: time.Now()}
+	if err := checkMetricsAddr(opts.MetricsAddr); err != nil {
+		return nil, err
+	}
+	if a.ctl, err = newControl(a); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -299,6 +306,21 @@ func (a *Appliance) Run(ctx context.Context) error {
 	defer stopRuntime()
 	rtErr := make(chan error, 1)
 	go func() { rtErr <- rt.Run(runCtx) }()
+	stopControl, err := a.startControl(runCtx, rt, tr)
+	if err != nil {
+		stopRuntime()
+		<-rtErr
+		ln.Close()
+		return err
+	}
+	stopCRM, err := a.startCRM(runCtx, rt)
+	if err != nil {
+		stopRuntime()
+		stopControl()
+		<-rtErr
+		ln.Close()
+		return err
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() { a.consume(rt.Events()) })
@@ -307,7 +329,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	srvCtx, stopServer := context.WithCancel(context.Background())
 	defer stopServer()
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- serveControl(srvCtx, ln, NewHandler(src, a.log), a.log) }()
+	go func() { srvErr <- serveControl(srvCtx, ln, NewHandler(controlSource{source: src, a: a}, a.log), a.log) }()
 
 	a.log.Info("ovshad started", "cluster", a.cluster.Totem.ClusterName, "nodeid", a.local.ID,
 		"name", nodeName(a.local), "socket", a.socket, "config", a.opts.ConfigPath)
@@ -315,6 +337,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 	var fatal error
 	select {
 	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), crmShutdownTimeout)
+		a.crmShutdown(sctx) // crm.go: move resources away first
+		scancel()
 		a.log.Info("shutting down: leaving the ring")
 		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if err := rt.Leave(lctx); err != nil && !errors.Is(err, membership.ErrStopped) {
@@ -329,6 +354,8 @@ func (a *Appliance) Run(ctx context.Context) error {
 		srvErr <- nil
 	}
 	stopRuntime()
+	stopControl()
+	stopCRM()
 	if err := <-rtErr; err != nil && fatal == nil {
 		fatal = fmt.Errorf("membership runtime: %w", err)
 	}
@@ -344,15 +371,20 @@ func (a *Appliance) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume applies configuration changes to quorum. Deliveries have no
-// consumer yet (the CIB comes next) and are dropped.
+// consume applies configuration changes to quorum and cmap and hands
+// deliveries to the service named by their first byte (services.go).
 func (a *Appliance) consume(events <-chan totem.Event) {
 	for ev := range events {
-		if ev.Kind != totem.EventRegular {
-			continue
+		switch ev.Kind {
+		case totem.EventDeliver:
+			a.deliver(ev) // services.go
+		case totem.EventRegular:
+			before, after := a.quorum.applyRegular(ev)
+			a.logQuorum(before, after)
+			a.ctl.runtime.regular(ev)
+			a.ctl.quorum.onRegular()
+			a.crmEvent(ev) // crm.go
 		}
-		before, after := a.quorum.applyRegular(ev)
-		a.logQuorum(before, after)
 	}
 }
 
@@ -375,6 +407,7 @@ func (a *Appliance) tickQuorum(ctx context.Context) {
 func (a *Appliance) logQuorum(before, after quorum.Status) {
 	attrs := []any{"quorate", after.Quorate, "total_votes", after.TotalVotes,
 		"expected_votes", after.ExpectedVotes, "quorum", after.Quorum, "members", len(after.Members)}
+	a.crmQuorumChanged() // crm.go
 	switch {
 	case after.Quorate && !before.Quorate:
 		a.log.Info("quorum gained", attrs...)
@@ -385,23 +418,9 @@ func (a *Appliance) logQuorum(before, after quorum.Status) {
 	}
 }
 
-// chgrp gives the control socket to the configured API group, when that
-// group exists on this host (mode 0660: root and the group).
+// chgrp gives the control socket to the configured API group with mode
+// 0660, or keeps it root-only (0600) with a warning when the group does
+// not exist on this host (reload.go: applySocketGroup).
 func (a *Appliance) chgrp() {
-	name := a.cluster.Ovsha.APIGroup
-	if name == "" {
-		return
-	}
-	g, err := user.LookupGroup(name)
-	if err != nil {
-		a.log.Debug("control socket stays root-only: api group not found", "group", name)
-		return
-	}
-	gid, err := strconv.Atoi(g.Gid)
-	if err == nil {
-		err = os.Chown(a.socket, 0, gid)
-	}
-	if err != nil {
-		a.log.Warn("cannot give the control socket to the api group", "group", name, "reason", err)
-	}
+	applySocketGroup(a.log, a.socket, a.cluster.Ovsha.APIGroup)
 }

@@ -28,6 +28,14 @@ type Options struct {
 	// if the configuration's logging.debug says so.
 	Logger   *slog.Logger
 	LogLevel *slog.LevelVar
+	// MetricsAddr, when set, serves Prometheus metrics on this host:port
+	// instead of the configuration's ovsha.metrics_addr.
+	MetricsAddr string
+	// OCFRoot and FenceDir, when set, are where the resource manager finds
+	// OCF resource agents and fence_* programs (else $OVSHA_OCF_ROOT and
+	// $OVSHA_FENCE_DIR, else the agents package defaults).
+	OCFRoot  string
+	FenceDir string
 }
 
 // NewLogger returns the daemon's logger: text records on w (stderr under

@@ -42,6 +42,12 @@ func NewHandler(src Source, log *slog.Logger) http.Handler {
 	get(PathStatus, func(ctx context.Context) (any, error) { return src.Status(ctx) })
 	get(PathRing, func(ctx context.Context) (any, error) { return src.Ring(ctx) })
 	get(PathQuorum, func(ctx context.Context) (any, error) { return src.Quorum(ctx) })
+	if rr, ok := src.(routeRegistrar); ok { // write and cmap endpoints (control.go)
+		rr.routes(mux, log)
+	}
+	if cr, ok := src.(crmRouteRegistrar); ok { // resource manager endpoints (crmserver.go)
+		cr.crmRoutes(mux, log)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s (this ovshad serves %s, %s, %s)", r.URL.Path, PathStatus, PathRing, PathQuorum))
 	})

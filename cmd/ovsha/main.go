@@ -36,7 +36,10 @@ func newRootCmd() *cobra.Command {
 		newRingCmd(),
 		newQuorumCmd(),
 		newStatusCmd(),
+		newResourceCmd(), newConstraintCmd(), newNodeCmd(), newPropertyCmd(), newRscDefaultsCmd(), newStonithCmd(), newCIBCmd(),
 		newLabCmd(),
+		newCmapCmd(),
+		newReloadCmd(),
 	)
 	return root
 }

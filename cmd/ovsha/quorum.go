@@ -32,7 +32,7 @@ func newQuorumCmd() *cobra.Command {
 		},
 	}
 	f.register(status)
-	q.AddCommand(status)
+	q.AddCommand(status, newQuorumExpectedCmd())
 	return q
 }
 

@@ -52,23 +52,27 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func newStatusCmd() *cobra.Command {
-	var f clientFlags
+	var f statusFlags
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the cluster at a glance: ring, quorum and links",
-		Args:  cobra.NoArgs,
+		Short: "Show the cluster at a glance: ring, quorum, links and, with the resource manager, nodes and resources (crm_mon --one-shot)",
+		Long: `Show the cluster at a glance: ring, quorum and links, and when ovshad runs the resource
+manager also the DC, nodes (online, standby, maintenance, offline), resources with their
+role and node, failed actions and the last CIB change, like crm_mon --one-shot.
+--watch refreshes the screen every --interval until Ctrl-C. --history prints the recent
+transitions with what triggered them and how long each phase took.
+--json prints one object: the daemon status plus dc, quorate, nodes and resources.`,
+		Example: "  ovsha status\n  ovsha status --watch --interval 1s\n  ovsha status --history --limit 5\n  ovsha status --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := fetch(cmd, &f, (*appliance.Client).Status)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			return renderStatus(cmd.OutOrStdout(), st)
+			return runStatus(cmd, &f)
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.watch, "watch", false, "refresh until Ctrl-C")
+	cmd.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "refresh interval with --watch")
+	cmd.Flags().BoolVar(&f.history, "history", false, "print recent transitions instead")
+	cmd.Flags().IntVar(&f.limit, "limit", 10, "how many transitions --history prints")
 	return cmd
 }
 

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/ovsha/ovsha/appliance"
+	"github.com/ovsha/ovsha/image"
+	"github.com/spf13/cobra"
+)
+
+// The appliance's persistent configuration and runtime directories (see
+// image/build/rootfs: /etc/ovsha is a symlink to /data/ovsha).
+const (
+	applianceDataDir = "/data/ovsha"
+	applianceRunDir  = "/run/ovsha"
+)
+
+func newSystemCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "system",
+		Short: "The running appliance: A/B slots, upgrade, rollback, boot checks",
+		Args:  cobra.NoArgs,
+	}
+	c.AddCommand(newSystemStatusCmd(), newSystemUpgradeCmd(), newSystemRollbackCmd(),
+		newSystemCheckCmd(), newSystemSeedCmd())
+	return c
+}
+
+func newSystemStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Booted slot, both slots' versions, boot entries and counters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := image.DefaultSystem(nil).Status()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			renderSystemStatus(cmd.OutOrStdout(), st)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func renderSystemStatus(w io.Writer, st *image.Status) {
+	trial := "no"
+	if st.Trial {
+		trial = "yes (boot-complete.target blesses it)"
+	}
+	fmt.Fprintf(w, "Booted:    slot %s, ovsha %s\nTrial boot: %s\nNext boot: %s\n\n", st.BootedSlot, st.Version, trial, st.NextBoot)
+	for _, s := range st.Slots {
+		mark := " "
+		if s.Booted {
+			mark = "*"
+		}
+		entry, state := "-", "no boot entry"
+		if s.Entry != nil {
+			entry, state = s.Entry.File, s.Entry.State()
+			if s.Entry.Counting {
+				state += fmt.Sprintf(" (boot counter: %d left, %d done)", s.Entry.TriesLeft, s.Entry.TriesDone)
+			}
+		}
+		version := s.Version
+		if version == "" {
+			version = "empty"
+		}
+		fmt.Fprintf(w, "%s slot %s  %-24s kernel %-22s entry %-22s %s\n", mark, s.Slot, version, s.Kernel, entry, state)
+		if s.Problem != "" {
+			fmt.Fprintf(w, "    problem: %s\n", s.Problem)
+		}
+	}
+}
+
+// standbyBeforeReboot is the upgrade's hand-over step: put this node in
+// standby and wait until its resources run elsewhere, so the reboot costs
+// no more than a planned switchover. The resource manager does not exist
+// yet, so there is nothing to hand over: it logs that and returns.
+func standbyBeforeReboot(log *slog.Logger, out io.Writer) func(context.Context) error {
+	return func(context.Context) error {
+		fmt.Fprintf(out, "%s skipped: no resource manager yet, so no resources to move before the reboot\n", image.MarkerStandby)
+		log.Warn("standby before reboot: no-op until the resource manager exists (ovsha node standby)")
+		return nil
+	}
+}
+
+func newSystemUpgradeCmd() *cobra.Command {
+	var vf verifyFlags
+	var tries int
+	var noReboot bool
+	cmd := &cobra.Command{
+		Use:   "upgrade IMAGE",
+		Short: "Install an image into the inactive slot and reboot into it (rolled back automatically if it fails)",
+		Long: `Verify IMAGE (a file, or a block device with --sha256), write its root into
+the inactive slot and its kernel image to the ESP with a boot entry that boots
+next on trial (systemd-boot boot counting, --tries attempts), put this node in
+standby and reboot. The new slot is kept once boot-complete.target is reached
+(ovsha-boot-check: OVS up, ovshad ready, cluster quorate); otherwise the node
+comes back on the previous slot by itself.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vo, _, err := vf.options()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			log := newLogger(cmd.ErrOrStderr())
+			p := newProgress(cmd.ErrOrStderr())
+			start := time.Now()
+			sys := image.DefaultSystem(log)
+			res, err := sys.Upgrade(cmd.Context(), args[0], image.UpgradeOptions{
+				Verify: vo, Tries: tries, Progress: p.update, Standby: standbyBeforeReboot(log, out),
+			})
+			p.finish()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s slot=%s version=%s kernel=%s entry=%s seconds=%.1f\n",
+				image.MarkerUpgraded, res.Slot, res.Version, res.Kernel, res.Entry, time.Since(start).Seconds())
+			if noReboot {
+				fmt.Fprintln(out, "not rebooting (--no-reboot): the new slot boots at the next reboot")
+				return nil
+			}
+			fmt.Fprintln(out, "rebooting into slot", res.Slot)
+			return sys.Reboot(cmd.Context())
+		},
+	}
+	vf.register(cmd)
+	cmd.Flags().IntVar(&tries, "tries", 3, "boot attempts of the new slot before falling back (1 to 9)")
+	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "install only; boot the new slot at the next reboot")
+	return cmd
+}
+
+func newSystemRollbackCmd() *cobra.Command {
+	var force, noReboot bool
+	cmd := &cobra.Command{
+		Use:   "rollback",
+		Short: "Boot the previous slot again (and reboot)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := newLogger(cmd.ErrOrStderr())
+			sys := image.DefaultSystem(log)
+			e, err := sys.Rollback(force)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "slot %s boots next (entry %s)\n", e.Slot, e.File)
+			if noReboot {
+				return nil
+			}
+			if err := standbyBeforeReboot(log, out)(cmd.Context()); err != nil {
+				return err
+			}
+			return sys.Reboot(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "roll back even to a slot that failed its trial boot")
+	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "switch slots only; reboot later")
+	return cmd
+}
+
+func newSystemCheckCmd() *cobra.Command {
+	var f clientFlags
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Boot health check (ovsha-boot-check.service): OVS, ovshad ready, quorum",
+		Long: `Wait for Open vSwitch, ovshad and a quorate cluster, printing OVSHA-READY and
+OVSHA-QUORATE marker lines. On a trial boot of a freshly upgraded slot it fails
+when a step does not succeed within --timeout (the unit then reboots and the boot
+counter falls back to the previous slot); on other boots it only reports.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client := appliance.NewClient(f.socket)
+			sys := image.DefaultSystem(newLogger(cmd.ErrOrStderr()))
+			return sys.Check(cmd.Context(), image.CheckOptions{
+				Timeout: timeout,
+				Out:     cmd.OutOrStdout(),
+				Quorum: func(ctx context.Context) (image.QuorumView, error) {
+					ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+					defer cancel()
+					q, err := client.Quorum(ctx)
+					if err != nil {
+						return image.QuorumView{}, err
+					}
+					return image.QuorumView{Node: q.Node.Name, NodeID: q.Node.NodeID, Quorate: q.Quorate, Members: len(q.Members)}, nil
+				},
+			})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long OVS, ovshad and quorum may take")
+	return cmd
+}
+
+func newSystemSeedCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "seed",
+		Short: "Import the ESP seed on first boot and apply node.conf (ovsha-seed.service)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sys := image.DefaultSystem(newLogger(cmd.ErrOrStderr()))
+			return sys.SeedBoot(cmd.Context(), image.SeedBootOptions{
+				DataDir: applianceDataDir, RunDir: applianceRunDir, Out: cmd.OutOrStdout(),
+			})
+		},
+	}
+	return cmd
+}

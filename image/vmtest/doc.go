@@ -1,0 +1,11 @@
+// Package vmtest boots ovsha appliance images under QEMU for the boot
+// test (make image-test): copy-on-write overlays of one image, a seed per
+// VM written into its overlay's ESP, OVMF firmware, tap devices on a
+// bridge inside a private network namespace, and serial consoles read
+// line by line so a test can wait for the OVSHA-* marker lines and type
+// commands at the test image's root shell.
+//
+// It needs root, qemu-system-x86, qemu-utils (qemu-img, qemu-io), ovmf,
+// iproute2 and mtools. The test itself (vmtest_test.go) runs only when
+// OVSHA_VMTEST_IMAGE names an image.
+package vmtest

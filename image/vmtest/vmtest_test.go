@@ -1,0 +1,255 @@
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ovsha/ovsha/cluster/transport"
+	"github.com/ovsha/ovsha/image"
+)
+
+// The boot test (make image-test) sets:
+//
+//	OVSHA_VMTEST_IMAGE    the test-variant image both VMs boot (required)
+//	OVSHA_VMTEST_BROKEN   an image whose ovshad cannot start (A/B rollback)
+//	OVSHA_VMTEST_UPGRADE  a good newer image (A/B upgrade kept)
+//	OVSHA_VMTEST_DIR      work directory (default: a temporary directory)
+//	OVSHA_VMTEST_ACCEL    tcg (default) or kvm
+const twoNodeConf = `totem {
+	version: 2
+	cluster_name: vmtest
+	keyfile: /etc/ovsha/authkey
+	interface {
+		linknumber: 0
+	}
+}
+
+nodelist {
+	node {
+		nodeid: 1
+		name: n1
+		ring0_addr: 10.99.0.1
+	}
+	node {
+		nodeid: 2
+		name: n2
+		ring0_addr: 10.99.0.2
+	}
+}
+
+quorum {
+	provider: corosync_votequorum
+	two_node: 1
+}
+
+logging {
+	to_stderr: yes
+	to_syslog: no
+}
+`
+
+func mac(n int) string { return fmt.Sprintf("52:54:00:aa:00:%02x", n) }
+
+// writeSeeds makes one seed directory per node: the same cluster.conf and
+// authkey, each node's own node.conf (link0 by MAC address).
+func writeSeeds(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	key := filepath.Join(dir, "authkey")
+	if err := transport.WriteKey(key, true); err != nil {
+		t.Fatal(err)
+	}
+	keyData, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []string
+	for i := 1; i <= n; i++ {
+		d := filepath.Join(dir, fmt.Sprintf("seed-n%d", i))
+		files := map[string]string{
+			image.SeedClusterConf: twoNodeConf,
+			image.SeedAuthkey:     string(keyData),
+			image.SeedNodeConf:    fmt.Sprintf("# vmtest node %d\nname: n%d\nlink0: %s 10.99.0.%d/24\n", i, i, mac(i), i),
+		}
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(d, name), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seeds = append(seeds, d)
+	}
+	return seeds
+}
+
+// timings collects the figures the test prints at the end.
+type timings struct{ lines []string }
+
+func (tm *timings) add(t *testing.T, format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	tm.lines = append(tm.lines, s)
+	t.Log("TIMING " + s)
+}
+
+func TestApplianceBoot(t *testing.T) {
+	img := os.Getenv("OVSHA_VMTEST_IMAGE")
+	if img == "" {
+		t.Skip("boot test: set OVSHA_VMTEST_IMAGE (make image-test does)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: network namespace, tap devices")
+	}
+	broken, upgrade := os.Getenv("OVSHA_VMTEST_BROKEN"), os.Getenv("OVSHA_VMTEST_UPGRADE")
+	dir := os.Getenv("OVSHA_VMTEST_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	// SIGINT/SIGTERM end the waits, so the deferred clean-up stops the VMs
+	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sigCtx, 15*time.Minute)
+	defer cancel()
+	var tm timings
+	defer func() {
+		fmt.Printf("\n== boot test figures\n")
+		for _, l := range tm.lines {
+			fmt.Println("  " + l)
+		}
+	}()
+
+	nt, err := NewNet(ctx, fmt.Sprintf("ovsha-vmtest-%d", os.Getpid()), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nt.Close(context.Background())
+
+	seeds := writeSeeds(t, dir, 2)
+	var upgrades string
+	var images []string
+	for _, x := range []string{broken, upgrade} {
+		if x != "" {
+			images = append(images, x)
+		}
+	}
+	if len(images) > 0 {
+		if upgrades, err = UpgradeDisk(ctx, dir, images...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var vms []*VM
+	defer func() {
+		for _, vm := range vms {
+			if t.Failed() {
+				t.Logf("%s console (last lines; full log %s):\n%s", vm.Cfg.Name,
+					filepath.Join(vm.Cfg.Dir, vm.Cfg.Name+".log"), vm.Console.Tail(60))
+			}
+			vm.Stop()
+		}
+	}()
+	for i := 1; i <= 2; i++ {
+		c := VMConfig{
+			Name: fmt.Sprintf("n%d", i), Dir: dir, Base: img, Seed: seeds[i-1],
+			NetNS: nt.NS, Tap: nt.Taps[i-1], MAC: mac(i), Accel: os.Getenv("OVSHA_VMTEST_ACCEL"),
+		}
+		if i == 1 && upgrades != "" {
+			c.Extra = []string{upgrades}
+		}
+		overlay, err := PrepareDisk(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := Start(ctx, c, overlay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vms = append(vms, vm)
+	}
+
+	// Marker lines reach the console through the journal, prefixed with
+	// "[ time] ovsha[pid]: ", and may share a line with the shell prompt.
+	ready := regexp.MustCompile(image.MarkerReady + ` node=(n[12]) .*slot=a`)
+	quorate := regexp.MustCompile(image.MarkerQuorate + ` node=n[12] members=2 `)
+	// 1. both nodes: ovshad ready, then a quorate two-node cluster
+	for _, vm := range vms {
+		l, _, err := vm.Console.Wait(ctx, 0, ready)
+		if err != nil {
+			t.Fatalf("%s: %v", vm.Cfg.Name, err)
+		}
+		tm.add(t, "%s: VM start -> ovshad ready: %5.1fs", vm.Cfg.Name, l.At.Seconds())
+	}
+	for _, vm := range vms {
+		l, _, err := vm.Console.Wait(ctx, 0, quorate)
+		if err != nil {
+			t.Fatalf("%s: %v", vm.Cfg.Name, err)
+		}
+		tm.add(t, "%s: VM start -> quorate two-node cluster: %5.1fs", vm.Cfg.Name, l.At.Seconds())
+	}
+	t.Log("the resource manager and the VIP runtime do not exist yet: the gateway VIP is not checked")
+
+	n1 := vms[0]
+	if upgrades == "" {
+		return
+	}
+	if _, err := n1.Shell(ctx, "mkdir -p /run/upgrades && mount -o ro /dev/vdb /run/upgrades"); err != nil {
+		t.Fatal(err)
+	}
+	// 2. A/B: a broken release boots its slot, fails, falls back by itself
+	if broken != "" {
+		upgradeSteps(ctx, t, &tm, n1, "broken upgrade", filepath.Base(broken), []step{
+			{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
+			{"slot b booted and failed its check", image.MarkerBootFailed + ` slot=b `},
+			{"back on slot a: ovshad ready", image.MarkerReady + ` node=n1 .*slot=a .*trial=false`},
+			{"back on slot a: quorate", image.MarkerQuorate + ` node=n1 members=2 slot=a`},
+		})
+	}
+	// 3. A/B: a good release is kept (its entry blessed: no boot counter)
+	if upgrade != "" {
+		start := time.Now()
+		upgradeSteps(ctx, t, &tm, n1, "good upgrade", filepath.Base(upgrade), []step{
+			{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
+			{"slot b on trial: ovshad ready", image.MarkerReady + ` node=n1 .*slot=b .*trial=true`},
+			{"slot b: quorate, boot complete", image.MarkerBootOK + ` slot=b `},
+		})
+		// systemd-bless-boot runs after boot-complete.target: wait for it, then read the status
+		from, err := n1.Shell(ctx, "systemctl start systemd-bless-boot.service; ovsha system status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := n1.Console.Wait(ctx, from, regexp.MustCompile(`^\* slot b .* entry ovsha-[0-9]+-b\.conf +good`)); err != nil {
+			t.Fatalf("good upgrade: slot b not blessed: %v", err)
+		}
+		tm.add(t, "good upgrade: kept, slot b blessed: %5.1fs after the command", time.Since(start).Seconds())
+	}
+}
+
+type step struct{ what, re string }
+
+// upgradeSteps types `ovsha system upgrade` on vm and waits for each step.
+func upgradeSteps(ctx context.Context, t *testing.T, tm *timings, vm *VM, name, img string, steps []step) {
+	t.Helper()
+	start := time.Now()
+	from, err := vm.Shell(ctx, "ovsha system upgrade --tries 1 /run/upgrades/"+img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliErr := regexp.MustCompile(`^ovsha: `)
+	for _, s := range steps {
+		l, pos, err := vm.Console.Wait(ctx, from, regexp.MustCompile(s.re+"|"+cliErr.String()))
+		if err == nil && cliErr.MatchString(l.Text) {
+			err = fmt.Errorf("the command failed: %s", l.Text)
+		}
+		if err != nil {
+			t.Fatalf("%s: waiting for %q: %v", name, s.what, err)
+		}
+		from = pos + 1
+		tm.add(t, "%s: %s: %5.1fs after the command", name, s.what, time.Since(start).Seconds())
+	}
+}
