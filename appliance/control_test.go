@@ -238,9 +238,20 @@ func TestControlOnLiveDaemons(t *testing.T) {
 		if err != nil || q.ExpectedVotes != 4 || q.Quorum != 3 || !q.Quorate {
 			t.Fatalf("expected 4: %+v, %v", q, err)
 		}
-		for _, d := range ds[1:] { // applied on every member, in ring order
-			if q, err := d.client.Quorum(ctx); err != nil || q.ExpectedVotes != 4 {
-				t.Fatalf("%s after expected 4: %+v, %v", d.client.Socket(), q, err)
+		// Applied on every member, in ring order: the others apply it when
+		// the message is delivered to them, which may be just after the
+		// local commit returned.
+		for _, d := range ds[1:] {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				q, err := d.client.Quorum(ctx)
+				if err == nil && q.ExpectedVotes == 4 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s after expected 4: %+v, %v", d.client.Socket(), q, err)
+				}
+				time.Sleep(10 * time.Millisecond) // polling the API; there is no event to await
 			}
 		}
 	})

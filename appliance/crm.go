@@ -139,4 +139,5 @@ func (a *Appliance) crmShutdown(ctx context.Context) {
 		a.crm.crm.Shutdown(ctx)
 	}
 }
+
 const crmShutdownTimeout = 10 * time.Second

@@ -141,8 +141,8 @@ func testImage(t *testing.T, dir, version string, rootSeed int64) string {
 	t.Setenv("MTOOLS_SKIP_CHECK", "1")
 	run(t, "mmd", "-i", esp, "::/EFI", "::/EFI/ovsha", "::/loader", "::/loader/entries", "::/ovsha")
 	files := map[string]string{
-		"/EFI/ovsha/slot-a.json":      fmt.Sprintf(testManifest, version),
-		"/EFI/ovsha/slot-a.efi":       "UKI of " + version,
+		"/EFI/ovsha/slot-a.json":         fmt.Sprintf(testManifest, version),
+		"/EFI/ovsha/slot-a.efi":          "UKI of " + version,
 		"/loader/entries/ovsha-1-a.conf": EntryContent(version, 1, "a", "ro"),
 	}
 	for name, content := range files {

@@ -107,13 +107,13 @@ func (s *System) TrialBoot() bool {
 
 // SlotStatus is one slot as Status sees it.
 type SlotStatus struct {
-	Slot     string      `json:"slot"`
-	Booted   bool        `json:"booted"`
-	Version  string      `json:"version,omitempty"`
-	Kernel   string      `json:"kernel,omitempty"`
-	Entry    *BootEntry  `json:"entry,omitempty"`
-	Manifest *Manifest   `json:"-"`
-	Problem  string      `json:"problem,omitempty"`
+	Slot     string     `json:"slot"`
+	Booted   bool       `json:"booted"`
+	Version  string     `json:"version,omitempty"`
+	Kernel   string     `json:"kernel,omitempty"`
+	Entry    *BootEntry `json:"entry,omitempty"`
+	Manifest *Manifest  `json:"-"`
+	Problem  string     `json:"problem,omitempty"`
 }
 
 // Status is `ovsha system status`.

@@ -2,7 +2,9 @@ package image
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -130,12 +132,9 @@ func (s *System) Upgrade(ctx context.Context, img string, o UpgradeOptions) (*Up
 	if o.Progress != nil {
 		wprog = func(d, t int64) { o.Progress("write root-"+target, d, t) }
 	}
-	if err := copyRange(ctx, f, root.Offset, rootLen, dev, wprog); err != nil {
-		return nil, err
-	}
-	want, err := hashReader(ctx, io.NewSectionReader(f, root.Offset, rootLen), rootLen, nil)
+	want, err := copyRange(ctx, f, root.Offset, rootLen, dev, wprog)
 	if err != nil {
-		return nil, fmt.Errorf("hashing the new root: %w", err)
+		return nil, err
 	}
 	got, err := readBack(ctx, dev, rootLen, nil)
 	if err != nil {
@@ -208,27 +207,29 @@ func fileSize(p string) (int64, error) {
 }
 
 // copyRange writes n bytes of src from off to the start of the file or
-// device dst, and syncs it.
-func copyRange(ctx context.Context, src io.ReaderAt, off, n int64, dst string, progress func(d, t int64)) error {
+// device dst, syncs it, and returns the SHA-256 of the bytes written.
+func copyRange(ctx context.Context, src io.ReaderAt, off, n int64, dst string, progress func(d, t int64)) (string, error) {
 	out, err := os.OpenFile(dst, os.O_WRONLY, 0)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", dst, err)
+		return "", fmt.Errorf("opening %s: %w", dst, err)
 	}
+	h := sha256.New()
 	buf := make([]byte, flashBlock)
 	var done int64
 	for done < n {
 		if err := ctx.Err(); err != nil {
 			out.Close()
-			return err
+			return "", err
 		}
 		k := int(min(int64(len(buf)), n-done))
 		if _, err := src.ReadAt(buf[:k], off+done); err != nil && err != io.EOF {
 			out.Close()
-			return fmt.Errorf("reading image: %w", err)
+			return "", fmt.Errorf("reading image: %w", err)
 		}
+		h.Write(buf[:k])
 		if _, err := out.WriteAt(buf[:k], done); err != nil {
 			out.Close()
-			return fmt.Errorf("writing %s: %w", dst, err)
+			return "", fmt.Errorf("writing %s: %w", dst, err)
 		}
 		done += int64(k)
 		if progress != nil {
@@ -237,9 +238,12 @@ func copyRange(ctx context.Context, src io.ReaderAt, off, n int64, dst string, p
 	}
 	if err := out.Sync(); err != nil {
 		out.Close()
-		return fmt.Errorf("syncing %s: %w", dst, err)
+		return "", fmt.Errorf("syncing %s: %w", dst, err)
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return "", fmt.Errorf("closing %s: %w", dst, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func newSection(f *os.File, p Partition) *io.SectionReader {

@@ -13,7 +13,8 @@ const sleeperOCF = `#!/bin/sh
 st=${OCF_RESKEY_state:?state directory}
 node=${OCF_RESKEY_CRM_meta_on_node:?node}
 pidf=$st/$node-$OCF_RESOURCE_INSTANCE.pid
-running() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
+# alive and not a zombie (killed sleepers wait for init to reap them)
+running() { [ -f "$pidf" ] && p=$(cat "$pidf") && [ -r "/proc/$p/stat" ] && ! grep -q ') Z' "/proc/$p/stat"; }
 case "$1" in
 start)
 	running && exit 0

@@ -35,6 +35,7 @@ func TestFailoverTimes(t *testing.T) {
 		totals = append(totals, time.Since(t0))
 		survivors := slices.DeleteFunc([]string{"n1", "n2", "n3"}, func(n string) bool { return n == active })
 		dc := h.waitDC(survivors...)
+		t.Logf("run %d: froze %s, group on %s, dc %s, took %s", i, active, now, dc, totals[len(totals)-1])
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		hist, err := h.client(dc).CRMHistory(ctx, 20)
 		cancel()
@@ -62,6 +63,14 @@ func TestFailoverTimes(t *testing.T) {
 			s, err := h.status(now)
 			return err == nil && !s.TransitionInProgress
 		})
+		if testing.Verbose() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			hist, _ := h.client(dc).CRMHistory(ctx, 6)
+			cancel()
+			for _, tr := range hist.Transitions {
+				t.Logf("  after restart: transition %d (%s): %s %v", tr.ID, tr.Trigger, tr.Result, tr.Actions)
+			}
+		}
 		active = now
 	}
 	t.Logf("freeze → started elsewhere over %d runs: %s", len(totals), pct(totals))

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovsha/ovsha/agents"
 	"github.com/ovsha/ovsha/cluster/cib/store"
 )
 
@@ -22,8 +21,6 @@ func (cl *cluster) replace(node uint32, constraints string) {
 
 func TestReplicatedStartMoveAndFailover(t *testing.T) {
 	cl := newCluster(t, 3)
-	reg := agents.NewRegistry(agents.RegistryOptions{})
-	_ = reg
 	cl.eventually("a dc", func() bool { return cl.crms[2].DC() == "n1" })
 	cl.replace(2, "")
 	cl.eventually("group started once", func() bool {

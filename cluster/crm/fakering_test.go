@@ -108,7 +108,7 @@ func newFakeAgent() *fakeAgent {
 	return &fakeAgent{running: map[string]map[string]bool{}, failMon: map[string]bool{}}
 }
 
-func (f *fakeAgent) Metadata() agents.Metadata                         { return agents.Metadata{Name: "fake"} }
+func (f *fakeAgent) Metadata() agents.Metadata                     { return agents.Metadata{Name: "fake"} }
 func (f *fakeAgent) Validate(context.Context, agents.Params) error { return nil }
 func (f *fakeAgent) Start(_ context.Context, r agents.Resource) error {
 	f.mu.Lock()

@@ -50,7 +50,7 @@ SOURCES=${SOURCES:-/etc/apt/sources.list.d/debian.sources}
 [ -f "$SOURCES" ] || die "no apt sources: set SOURCES to a sources.list or deb822 .sources file"
 if [ "$VARIANT" = test ]; then
 	# smaller test disks: less to copy and hash in the VMs (cloud kernel, zstd-3 root of ~100 MiB)
-	ESP_MIB=${ESP_MIB:-128} SLOT_MIB=${SLOT_MIB:-256} DATA_MIB=${DATA_MIB:-64}
+	ESP_MIB=${ESP_MIB:-80} SLOT_MIB=${SLOT_MIB:-160} DATA_MIB=${DATA_MIB:-32}
 else
 	ESP_MIB=${ESP_MIB:-256} SLOT_MIB=${SLOT_MIB:-512} DATA_MIB=${DATA_MIB:-128}
 fi

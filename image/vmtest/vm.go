@@ -44,8 +44,8 @@ type VMConfig struct {
 	Extra []string
 	// NetNS and Tap connect the NIC; MAC is its address.
 	NetNS, Tap, MAC string
-	MemMiB      int
-	Accel       string // "tcg" (default) or "kvm"
+	MemMiB          int
+	Accel           string // "tcg" (default) or "kvm"
 }
 
 // VM is a running QEMU guest.
