@@ -203,6 +203,10 @@ func writeImage(ctx context.Context, src io.ReaderAt, size int64, target string,
 		dst.Close()
 		return fmt.Errorf("syncing %s: %w", target, err)
 	}
+	if isDev {
+		// let the kernel see the new partition table (best effort)
+		_ = unix.IoctlSetInt(int(dst.Fd()), unix.BLKRRPART, 0)
+	}
 	if err := dst.Close(); err != nil {
 		return fmt.Errorf("closing %s: %w", target, err)
 	}

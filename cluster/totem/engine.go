@@ -123,7 +123,11 @@ func (e *Engine) Step(from NodeID, m wire.Message) {
 	}
 	switch m := m.(type) {
 	case *wire.Token:
-		e.handleToken(m)
+		e.handleToken(from, m)
+	case *wire.TokenAck:
+		if m.Sender == from {
+			e.handleTokenAck(m)
+		}
 	case *wire.Mcast:
 		e.handleMcast(m)
 	case *wire.Join:

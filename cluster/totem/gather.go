@@ -24,6 +24,12 @@ func (e *Engine) enterGather(reason string, addFail []NodeID) {
 		// attempt.
 		e.rec = ring{}
 	}
+	if from == StateOperational || from == StateRecovery {
+		if s := e.suspect(); s != nil {
+			e.log.Info("successor never answered the token: suspected", "node", s[0])
+			addFail = append(addFail, s...)
+		}
+	}
 	if from != StateGather {
 		e.memb.proc = setUnion(e.memb.proc, e.reg.members)
 		e.timers.tokenLoss.stop()
@@ -44,14 +50,15 @@ func (e *Engine) enterGather(reason string, addFail []NodeID) {
 	e.timers.consensus.set(e.now + e.cfg.Consensus)
 }
 
-func (e *Engine) sendJoin() {
-	j := &wire.Join{
+func (e *Engine) sendJoin() { e.emit(e.others, e.joinMsg(), true) }
+
+func (e *Engine) joinMsg() *wire.Join {
+	return &wire.Join{
 		Sender:  e.cfg.ID,
 		RingSeq: e.highestRingSeq,
 		Proc:    append([]NodeID(nil), e.memb.proc...),
 		Fail:    append([]NodeID(nil), e.memb.fail...),
 	}
-	e.emit(e.others, j, true)
 }
 
 // live is proc minus fail: the processors the next ring should contain.
@@ -114,7 +121,13 @@ func (e *Engine) processJoin(j *wire.Join) {
 	me := e.cfg.ID
 	e.log.Debug("join", "from", j.Sender, "ring_seq", j.RingSeq, "proc", j.Proc, "fail", j.Fail, "my_proc", e.memb.proc, "my_fail", e.memb.fail)
 	if setEqual(j.Proc, e.memb.proc) && setEqual(j.Fail, e.memb.fail) {
-		e.memb.consensus[j.Sender] = true
+		if !e.memb.consensus[j.Sender] {
+			// First agreement from this sender in this round: our last
+			// join may predate its view, so answer once with ours rather
+			// than leave it waiting for the join timer.
+			e.memb.consensus[j.Sender] = true
+			e.emitTo(j.Sender, e.joinMsg(), true)
+		}
 		e.checkConsensus()
 		return
 	}
@@ -206,7 +219,24 @@ func (e *Engine) onTokenLoss() {
 		e.stats.TokenLosses++
 		e.log.Warn("token lost", "state", e.state.String(), "ring", e.active().id)
 		e.enterGather("token lost", nil)
+		if len(e.live()) == 1 {
+			e.checkConsensus() // alone: nobody to wait for
+		}
 	}
+}
+
+// suspect returns the successor this node has been sending the token to
+// without any answer — no frame broadcast after it, no token back, no
+// TokenAck to a retransmitted copy — for at least two retransmissions.
+// When the ring breaks, that successor goes into the fail set at once, so
+// the survivors agree on the new ring in one exchange of joins instead of
+// waiting for the consensus timeout. A live successor that was wrongly
+// suspected merges back like any partitioned node.
+func (e *Engine) suspect() []NodeID {
+	if _, ok := e.tok.retrans.(*wire.Token); ok && e.tok.retransCount >= 2 {
+		return []NodeID{e.tok.retransTo}
+	}
+	return nil
 }
 
 // handleLeave: a member leaves on purpose; reconfigure without waiting for

@@ -16,8 +16,9 @@ type tokenState struct {
 
 	// retrans is the last token or commit token passed on, resent every
 	// TokenRetransmit until there is evidence the successor has it.
-	retrans   wire.Message
-	retransTo NodeID
+	retrans      wire.Message
+	retransTo    NodeID
+	retransCount int // retransmissions of retrans so far
 
 	held *wire.Token // idle token held by the representative
 	self *wire.Token // single-member ring: the token passed to ourselves
@@ -35,12 +36,18 @@ type tokenState struct {
 }
 
 // handleToken handles an ORF token from the network.
-func (e *Engine) handleToken(t *wire.Token) {
+func (e *Engine) handleToken(from NodeID, t *wire.Token) {
 	if e.state != StateOperational && e.state != StateRecovery {
 		return
 	}
-	if t.Ring != e.active().id || t.TokenSeq <= e.tok.lastSeq {
-		return // another ring's, or a retransmitted copy we already have
+	if t.Ring != e.active().id {
+		return // another ring's
+	}
+	if t.TokenSeq <= e.tok.lastSeq {
+		// A retransmitted copy of a token we already have: tell the
+		// sender, so that it stops and does not suspect us.
+		e.emitTo(from, &wire.TokenAck{Sender: e.cfg.ID, Ring: t.Ring}, false)
+		return
 	}
 	c := *t
 	c.Rtr = slices.Clone(t.Rtr)
@@ -285,7 +292,7 @@ func (e *Engine) sendRetransmittable(to NodeID, m wire.Message) {
 
 func (e *Engine) sendRetransmittableAfter(to NodeID, m wire.Message, after time.Duration) {
 	e.emitTo(to, m, true)
-	e.tok.retrans, e.tok.retransTo = m, to
+	e.tok.retrans, e.tok.retransTo, e.tok.retransCount = m, to, 0
 	e.timers.tokenRetrans.set(e.now + after)
 }
 
@@ -299,6 +306,7 @@ func (e *Engine) onTokenRetransmit() {
 		return
 	}
 	e.emitTo(e.tok.retransTo, e.tok.retrans, true)
+	e.tok.retransCount++
 	e.stats.TokensRetransmitted++
 	e.timers.tokenRetrans.set(e.now + e.cfg.TokenRetransmit)
 }
@@ -345,6 +353,13 @@ func (e *Engine) wantToken() {
 	if len(r.members) > 1 && r.rep() != e.cfg.ID && !e.tok.holdCancelSent {
 		e.emitTo(r.rep(), &wire.HoldCancel{Sender: e.cfg.ID, Ring: r.id}, false)
 		e.tok.holdCancelSent = true
+	}
+}
+
+// handleTokenAck: our successor already has the token we keep resending.
+func (e *Engine) handleTokenAck(m *wire.TokenAck) {
+	if tk, ok := e.tok.retrans.(*wire.Token); ok && tk.Ring == m.Ring && e.tok.retransTo == m.Sender {
+		e.cancelRetransmit()
 	}
 }
 

@@ -59,7 +59,7 @@ func checkParams(rsc, spec string, m *appliance.AgentResponse, params map[string
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return fmt.Errorf("resource %q: agent %s has no %s (see `ovsha resource describe %s`; --force accepts it)", rsc, spec, plural("parameter", unknown), spec)
+		return fmt.Errorf("resource %q: agent %s has no %s (see `ovsha resource describe %s`; add --force to set it anyway)", rsc, spec, plural("parameter", unknown), spec)
 	}
 	return nil
 }

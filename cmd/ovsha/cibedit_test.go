@@ -208,7 +208,9 @@ func TestCIBTransformationErrors(t *testing.T) {
 		noChange bool
 	}{
 		{"create existing", func(c *cib.CIB) error { return createResource(c, createSpec{ID: "gw-vip", Agent: vip}) }, `resource "gw-vip" already exists (a primitive)`, false},
-		{"create id of nvpair", func(c *cib.CIB) error { return createResource(c, createSpec{ID: "gw-vip-instance_attributes", Agent: vip}) }, `id "gw-vip-instance_attributes" is already used`, false},
+		{"create id of nvpair", func(c *cib.CIB) error {
+			return createResource(c, createSpec{ID: "gw-vip-instance_attributes", Agent: vip})
+		}, `id "gw-vip-instance_attributes" is already used`, false},
 		{"group is a primitive", func(c *cib.CIB) error { return createResource(c, createSpec{ID: "x", Agent: vip, Group: "web"}) }, `"web" is a primitive, not a group`, false},
 		{"update unknown", func(c *cib.CIB) error { return updateResource(c, "nope", rscArgs{}) }, `resource "nope" does not exist (resources: br-ex, gateway, gw-vip, web)`, false},
 		{"update group params", func(c *cib.CIB) error {

@@ -46,7 +46,10 @@ func TestWriteVerbsEndToEnd(t *testing.T) {
 		{[]string{"resource", "update", "vip2", "nic=eth1", "meta", "resource-stickiness=10"}, "resource update vip2",
 			func(c *cib.CIB) bool { return resourceParams(c.FindResource("vip2"))["nic"] == "eth1" }},
 		{[]string{"resource", "disable", "web"}, "resource disable web",
-			func(c *cib.CIB) bool { v, _ := cib.Lookup(c.FindResource("web").Meta, "target-role"); return v == "Stopped" }},
+			func(c *cib.CIB) bool {
+				v, _ := cib.Lookup(c.FindResource("web").Meta, "target-role")
+				return v == "Stopped"
+			}},
 		{[]string{"resource", "enable", "web"}, "resource enable web",
 			func(c *cib.CIB) bool { _, ok := cib.Lookup(c.FindResource("web").Meta, "target-role"); return !ok }},
 		{[]string{"resource", "move", "gateway", "n2"}, "resource move gateway to n2", func(c *cib.CIB) bool { return hasConstraint(c, "cli-prefer-gateway") }},
@@ -64,15 +67,27 @@ func TestWriteVerbsEndToEnd(t *testing.T) {
 		{[]string{"node", "unstandby", "n1"}, "node unstandby n1",
 			func(c *cib.CIB) bool { _, ok := cib.Lookup(c.Config.Nodes[0].Attrs, "standby"); return !ok }},
 		{[]string{"property", "set", "stonith-enabled=true", "no-quorum-policy=ignore"}, "property set stonith-enabled=true no-quorum-policy=ignore",
-			func(c *cib.CIB) bool { v, _ := c.Property("fencing-enabled"); w, _ := c.Property("no-quorum-policy"); return v == "true" && w == "ignore" }},
+			func(c *cib.CIB) bool {
+				v, _ := c.Property("fencing-enabled")
+				w, _ := c.Property("no-quorum-policy")
+				return v == "true" && w == "ignore"
+			}},
 		{[]string{"property", "unset", "no-quorum-policy"}, "property unset no-quorum-policy",
 			func(c *cib.CIB) bool { _, ok := c.Property("no-quorum-policy"); return !ok }},
 		{[]string{"rsc-defaults", "resource-stickiness=100"}, "rsc-defaults resource-stickiness=100",
-			func(c *cib.CIB) bool { v, _ := cib.Lookup(c.Config.RscDefaults.Meta, "resource-stickiness"); return v == "100" }},
+			func(c *cib.CIB) bool {
+				v, _ := cib.Lookup(c.Config.RscDefaults.Meta, "resource-stickiness")
+				return v == "100"
+			}},
 		{[]string{"stonith", "create", "fence-n1", "fence_xvm", "port=n1", "pcmk_host_list=n1"}, "stonith create fence-n1",
-			func(c *cib.CIB) bool { r := c.FindResource("fence-n1"); return r != nil && r.Class == "stonith" && r.Type == "fence_xvm" }},
+			func(c *cib.CIB) bool {
+				r := c.FindResource("fence-n1")
+				return r != nil && r.Class == "stonith" && r.Type == "fence_xvm"
+			}},
 		{[]string{"resource", "delete", "web"}, "resource delete web",
-			func(c *cib.CIB) bool { return c.FindResource("web") == nil && !hasConstraint(c, "order-gateway-web-mandatory") }},
+			func(c *cib.CIB) bool {
+				return c.FindResource("web") == nil && !hasConstraint(c, "order-gateway-web-mandatory")
+			}},
 	}
 	for i, s := range steps {
 		_, _, err := f.cli(s.args...)
@@ -134,7 +149,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{[]string{"resource", "move", "gateway"}, 1, "finding where gateway runs"},
 		{[]string{"constraint", "order", "web", "then", "gateway"}, 1, "form a loop: start gateway → start web → start gateway"},
 		{[]string{"constraint", "order", "web", "then", "ghost"}, 1, `resource "ghost" does not exist`},
-		{[]string{"constraint", "order", "web", "gateway"}, 2, `expected "then" after "web"`},
+		{[]string{"constraint", "order", "web", "before", "gateway"}, 2, `expected "then" after "web"`},
 		{[]string{"constraint", "location", "web", "prefers", "n1=lots"}, 2, `score "lots" is not a number`},
 		{[]string{"constraint", "delete", "nope"}, 1, `constraint "nope" does not exist`},
 		{[]string{"node", "standby", "n7"}, 1, `node "n7" is not in the cluster`},
@@ -247,7 +262,7 @@ func TestCIBExportPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "+ /cib/configuration/resources/primitive[@id='web']: <meta_attributes id=\"web-m\">"; !strings.Contains(diff, want) || strings.Count(diff, "\n") != 1 {
+	if want := "+ /cib/configuration[1]/resources[1]/primitive[@id='web']: <meta_attributes id=\"web-m\">"; !strings.Contains(diff, want) || strings.Count(diff, "\n") != 1 {
 		t.Errorf("--diff output:\n%s\nwant exactly one change containing %q", diff, want)
 	}
 	if f.putCount() != 0 {
@@ -318,7 +333,7 @@ func TestStatusWithCRM(t *testing.T) {
 		"Current DC: n1 (partition with quorum)", "CIB version: 0.7.3",
 		"* Online: [ n1 ]", "* Standby: [ n2 ]", "* OFFLINE: [ n3 ]",
 		"* Resource Group: gateway:", "* gw-vip (ocf:heartbeat:IPaddr2): Started n1 (failcount n2=1)",
-		"* web    (systemd:nginx):         Stopped (disabled)",
+		"  * web (systemd:nginx): Stopped (disabled)",
 		"gw-vip monitor (interval 10s) on n2 returned 'OCF_NOT_RUNNING' (7): address gone",
 	} {
 		if !strings.Contains(out, want) {

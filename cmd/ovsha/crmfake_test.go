@@ -33,7 +33,8 @@ type fakeDaemon struct {
 	// invalid: the next PUT answers 400 with this message.
 	invalid string
 	// block: PUTs hang until the client gives up.
-	block bool
+	block   bool
+	release chan struct{}
 	// puts counts PUT requests; reasons records the committed ones.
 	puts    int
 	reasons []string
@@ -58,7 +59,7 @@ var fakeAgents = map[string]appliance.AgentResponse{
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
 	t.Helper()
-	f := &fakeDaemon{t: t, cib: baseCIB(t)}
+	f := &fakeDaemon{t: t, cib: baseCIB(t), release: make(chan struct{})}
 	f.sock = filepath.Join(t.TempDir(), "ovshad.sock")
 	ln, err := net.Listen("unix", f.sock)
 	if err != nil {
@@ -68,6 +69,7 @@ func newFakeDaemon(t *testing.T) *fakeDaemon {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(f.release) }) // runs before srv.Close
 	return f
 }
 
@@ -163,13 +165,18 @@ func (f *fakeDaemon) put(w http.ResponseWriter, r *http.Request) {
 	f.puts++
 	block := f.block
 	f.mu.Unlock()
-	if block {
-		<-r.Context().Done()
-		return
-	}
 	var req appliance.CIBReplaceRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		fail(w, 400, "bad json: "+err.Error())
+		return
+	}
+	if block {
+		// The body is read, so the server notices the client hanging up;
+		// release frees the handler in any case before the server closes.
+		select {
+		case <-r.Context().Done():
+		case <-f.release:
+		}
 		return
 	}
 	f.mu.Lock()

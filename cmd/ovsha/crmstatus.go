@@ -254,9 +254,11 @@ func renderCRM(w io.Writer, st clusterStatus, now time.Time) error {
 		case r.Clone != "":
 			parent, indent = "Clone Set: "+r.Clone+" ["+r.ID+"]:", "    "
 		}
-		if parent != "" && parent != lastParent {
+		if parent != lastParent {
 			tw.Flush()
-			fmt.Fprintf(w, "  * %s\n", parent)
+			if parent != "" {
+				fmt.Fprintf(w, "  * %s\n", parent)
+			}
 		}
 		lastParent = parent
 		fmt.Fprintf(tw, "%s* %s\t(%s):\t%s\n", indent, r.ID, r.Agent, resourceState(r))

@@ -289,8 +289,8 @@ func setTargetRole(c *cib.CIB, id, role string) error {
 }
 
 // Move constraints, named as crm_resource and pcs name them.
-func preferID(rsc string) string          { return "cli-prefer-" + rsc }
-func banID(rsc, node string) string       { return "cli-ban-" + rsc + "-on-" + idFrom(node) }
+func preferID(rsc string) string    { return "cli-prefer-" + rsc }
+func banID(rsc, node string) string { return "cli-ban-" + rsc + "-on-" + idFrom(node) }
 func isMoveConstraint(k cib.Constraint, rsc string) bool {
 	return k.Kind == cib.KindLocation && (k.ID == preferID(rsc) || strings.HasPrefix(k.ID, "cli-ban-"+rsc+"-on-"))
 }

@@ -25,6 +25,8 @@ type Console struct {
 	changed chan struct{}
 	closed  bool
 	start   time.Time
+	// stamped, when set, receives every line with its time since start.
+	stamped io.Writer
 	// Fail lists patterns that end every wait with an error.
 	Fail []*regexp.Regexp
 }
@@ -56,7 +58,11 @@ func (c *Console) read(r io.Reader, log io.Writer) {
 func (c *Console) add(text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lines = append(c.lines, Line{Text: text, At: time.Since(c.start)})
+	l := Line{Text: text, At: time.Since(c.start)}
+	c.lines = append(c.lines, l)
+	if c.stamped != nil {
+		fmt.Fprintf(c.stamped, "%7.1fs %s\n", l.At.Seconds(), l.Text)
+	}
 	close(c.changed)
 	c.changed = make(chan struct{})
 }

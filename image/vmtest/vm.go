@@ -56,6 +56,7 @@ type VM struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	log     *os.File
+	lines   *os.File
 	done    chan struct{}
 }
 
@@ -170,8 +171,14 @@ func Start(ctx context.Context, c VMConfig, overlay string) (*VM, error) {
 		logf.Close()
 		return nil, err
 	}
-	vm := &VM{Cfg: c, cmd: cmd, stdin: stdin, log: logf, done: make(chan struct{}), Started: time.Now()}
+	lines, err := os.Create(filepath.Join(c.Dir, c.Name+".lines"))
+	if err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("creating console log: %w", err)
+	}
+	vm := &VM{Cfg: c, cmd: cmd, stdin: stdin, log: logf, lines: lines, done: make(chan struct{}), Started: time.Now()}
 	vm.Console = newConsole(vm.Started, DefaultFail)
+	vm.Console.stamped = lines
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("starting qemu for %s: %w", c.Name, err)
@@ -228,6 +235,7 @@ func (vm *VM) Stop() error {
 	}
 	err := vm.cmd.Wait()
 	vm.log.Close()
+	vm.lines.Close()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return nil // killed on purpose

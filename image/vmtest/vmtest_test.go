@@ -198,9 +198,6 @@ func TestApplianceBoot(t *testing.T) {
 	if upgrades == "" {
 		return
 	}
-	if _, err := n1.Shell(ctx, "mkdir -p /run/upgrades && mount -o ro /dev/vdb /run/upgrades"); err != nil {
-		t.Fatal(err)
-	}
 	// 2. A/B: a broken release boots its slot, fails, falls back by itself
 	if broken != "" {
 		upgradeSteps(ctx, t, &tm, n1, "broken upgrade", filepath.Base(broken), []step{
@@ -236,7 +233,8 @@ type step struct{ what, re string }
 func upgradeSteps(ctx context.Context, t *testing.T, tm *timings, vm *VM, name, img string, steps []step) {
 	t.Helper()
 	start := time.Now()
-	from, err := vm.Shell(ctx, "ovsha system upgrade --tries 1 /run/upgrades/"+img)
+	// the upgrade images are on an ext4 disk (/dev/vdb), mounted anew after each reboot
+	from, err := vm.Shell(ctx, "mkdir -p /run/upgrades && { mountpoint -q /run/upgrades || mount -o ro /dev/vdb /run/upgrades; } && ovsha system upgrade --tries 1 /run/upgrades/"+img)
 	if err != nil {
 		t.Fatal(err)
 	}

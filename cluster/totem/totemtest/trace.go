@@ -100,6 +100,8 @@ func describe(m wire.Message) string {
 		return fmt.Sprintf("hold-cancel sender=%d ring=%s", m.Sender, ringStr(m.Ring))
 	case *wire.Leave:
 		return fmt.Sprintf("leave sender=%d ring=%s", m.Sender, ringStr(m.Ring))
+	case *wire.TokenAck:
+		return fmt.Sprintf("token-ack sender=%d ring=%s", m.Sender, ringStr(m.Ring))
 	}
 	return fmt.Sprintf("%T", m)
 }

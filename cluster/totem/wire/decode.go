@@ -52,6 +52,9 @@ func Decode(b []byte) (Message, error) {
 	case KindLeave:
 		s, r := d.senderRing()
 		m = &Leave{Sender: s, Ring: r}
+	case KindTokenAck:
+		s, r := d.senderRing()
+		m = &TokenAck{Sender: s, Ring: r}
 	default:
 		return nil, &FieldError{Field: "kind", Offset: 1, Err: fmt.Errorf("kind %d: %w", b[1], ErrKind)}
 	}

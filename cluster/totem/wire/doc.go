@@ -83,7 +83,7 @@
 //	             8 HighDelivered
 //	             8 HighReceived
 //
-//	MergeDetect (5), HoldCancel (6), Leave (7): 18 bytes
+//	MergeDetect (5), HoldCancel (6), Leave (7), TokenAck (8): 18 bytes
 //	    2    4 Sender             nonzero
 //	    6   12 Ring
 //

@@ -67,6 +67,10 @@ func Append(dst []byte, m Message) []byte {
 		if m != nil {
 			dst = appendSenderRing(dst, m.Sender, m.Ring)
 		}
+	case *TokenAck:
+		if m != nil {
+			dst = appendSenderRing(dst, m.Sender, m.Ring)
+		}
 	}
 	return dst
 }
@@ -96,6 +100,10 @@ func Size(m Message) int {
 			return HeaderSize + 4 + ringIDSize
 		}
 	case *HoldCancel:
+		if m != nil {
+			return HeaderSize + 4 + ringIDSize
+		}
+	case *TokenAck:
 		if m != nil {
 			return HeaderSize + 4 + ringIDSize
 		}

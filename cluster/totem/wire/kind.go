@@ -19,11 +19,13 @@ func (k Kind) String() string {
 		return "hold-cancel"
 	case KindLeave:
 		return "leave"
+	case KindTokenAck:
+		return "token-ack"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Known reports whether this version of the format defines k.
 func (k Kind) Known() bool {
-	return k >= KindToken && k <= KindLeave
+	return k >= KindToken && k <= KindTokenAck
 }

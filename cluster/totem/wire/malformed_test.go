@@ -67,7 +67,7 @@ func TestMalformed(t *testing.T) {
 		{"version 2", patch(t, "token", 0, 2), ErrVersion, "version", 0},
 		{"version 255", []byte{255}, ErrVersion, "version", 0},
 		{"kind 0", []byte{1, 0}, ErrKind, "kind", 0},
-		{"kind 8", []byte{1, 8, 0, 0}, ErrKind, "kind", 0},
+		{"kind 9", []byte{1, 9, 0, 0}, ErrKind, "kind", 0},
 		{"kind 255", []byte{1, 255}, ErrKind, "kind", 0},
 		{"over MaxSize", append([]byte{1, 2}, make([]byte, MaxSize-1)...), ErrTooLong, "", 0},
 		{"token flags 2", patch(t, "token", 50, 2), ErrInvalid, "RetransFlg", KindToken},

@@ -34,6 +34,7 @@ const (
 	KindMergeDetect Kind = 5 // a ring representative announcing its ring to nodes outside it
 	KindHoldCancel  Kind = 6 // a node with data asks the token holder to release a held token
 	KindLeave       Kind = 7 // a node leaves the ring gracefully
+	KindTokenAck    Kind = 8 // a node that already has the token answers a retransmitted copy
 )
 
 // Message is one decoded Totem message.
@@ -139,6 +140,15 @@ type HoldCancel struct {
 	Ring   RingID
 }
 
+// TokenAck answers a retransmitted token that Sender already processed, so
+// that the node retransmitting it knows its successor has the token: the
+// token being silent afterwards then points at a node further on, and only
+// a node whose token went unanswered suspects its successor.
+type TokenAck struct {
+	Sender NodeID
+	Ring   RingID
+}
+
 // Leave announces that Sender leaves Ring on purpose (shutdown), so the
 // others reconfigure at once instead of waiting for a token timeout.
 type Leave struct {
@@ -153,3 +163,4 @@ func (*Commit) Kind() Kind      { return KindCommit }
 func (*MergeDetect) Kind() Kind { return KindMergeDetect }
 func (*HoldCancel) Kind() Kind  { return KindHoldCancel }
 func (*Leave) Kind() Kind       { return KindLeave }
+func (*TokenAck) Kind() Kind    { return KindTokenAck }

@@ -50,6 +50,11 @@ func Validate(m Message) error {
 			return v.nilMessage()
 		}
 		v.check("Sender", -1, checkSender(m.Sender))
+	case *TokenAck:
+		if m == nil {
+			return v.nilMessage()
+		}
+		v.check("Sender", -1, checkSender(m.Sender))
 	case *Leave:
 		if m == nil {
 			return v.nilMessage()
