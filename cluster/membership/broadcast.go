@@ -2,106 +2,110 @@ package membership
 
 import (
 	"context"
-	"errors"
-	"sync/atomic"
+	"sync"
 
 	"github.com/ovsha/ovsha/cluster/totem"
 )
 
-// States of a broadcast request. The caller and the Run goroutine race to
-// move a pending request: the loop to taken (it will answer), the caller to
-// abandoned (its ctx ended; the loop must drop it). Exactly one wins, so a
-// Broadcast that returned an error never reaches the ring.
-const (
-	reqPending int32 = iota
-	reqTaken
-	reqAbandoned
-)
+// maxPending bounds the broadcasts accepted by Broadcast but not yet handed
+// to the engine. Beyond it Broadcast waits: that, with the engine's own
+// queue limit, is the ring's back-pressure.
+const maxPending = 4096
 
-type bcastReq struct {
+type pendingMsg struct {
 	payload []byte
 	g       totem.Guarantee
-	state   atomic.Int32
-	done    chan error // capacity 1
 }
 
-func (q *bcastReq) finish(err error) {
-	if q.state.CompareAndSwap(reqPending, reqTaken) {
-		q.done <- err
-	}
+// outbox is the hand-off from Broadcast callers to the Run goroutine: a
+// bounded FIFO under a mutex, so a caller never waits for a round trip
+// through the loop while there is room.
+type outbox struct {
+	mu     sync.Mutex
+	msgs   []pendingMsg
+	space  chan struct{} // closed and replaced whenever room is made
+	notify chan struct{} // capacity 1: "there is something to take"
 }
 
-// Broadcast queues payload for delivery in total order to every member of
-// the ring (including this node, through Events). When the engine's queue
-// is full it waits for space until ctx ends, so callers feel the ring's
-// back-pressure. The payload must not be modified after Broadcast returns.
-// Broadcasts from one goroutine are delivered in the order they were made.
-func (r *Runtime) Broadcast(ctx context.Context, payload []byte, g totem.Guarantee) error {
-	if !r.running.Load() {
-		return ErrStopped
+func newOutbox() *outbox {
+	return &outbox{space: make(chan struct{}), notify: make(chan struct{}, 1)}
+}
+
+// put queues m, or returns the channel that is closed when room is made.
+func (o *outbox) put(m pendingMsg) (queued bool, wait <-chan struct{}) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.msgs) >= maxPending {
+		return false, o.space
 	}
-	req := &bcastReq{payload: payload, g: g, done: make(chan error, 1)}
+	o.msgs = append(o.msgs, m)
 	select {
-	case r.bcastc <- req:
-	case <-r.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
+	case o.notify <- struct{}{}:
+	default:
 	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		if req.state.CompareAndSwap(reqPending, reqAbandoned) {
-			return ctx.Err()
-		}
-		return <-req.done
-	case <-r.done:
-		// Run answers every request it took before closing done.
-		return <-req.done
-	}
+	return true, nil
 }
 
-// submit hands a new request to the engine, behind any that are waiting.
-func (r *Runtime) submit(req *bcastReq) {
-	if len(r.waiting) > 0 {
-		r.waiting = append(r.waiting, req)
-		return
-	}
-	if !r.try(req) {
-		r.waiting = append(r.waiting, req)
-	}
-}
-
-// retryWaiting offers the waiting requests to the engine in order until the
-// queue is full again.
-func (r *Runtime) retryWaiting() {
+// feed hands queued messages to the engine in order until it is full, and
+// wakes waiting callers when it made room.
+func (o *outbox) feed(eng *totem.Engine) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	n := 0
-	for _, req := range r.waiting {
-		if !r.try(req) {
-			break
+	for _, m := range o.msgs {
+		if err := eng.Broadcast(m.payload, m.g); err != nil {
+			break // ErrQueueFull: the engine takes more as the token moves
 		}
 		n++
 	}
-	if n > 0 {
-		clear(r.waiting[:n])
-		r.waiting = r.waiting[n:]
+	if n == 0 {
+		return
 	}
+	clear(o.msgs[:n])
+	o.msgs = o.msgs[n:]
+	if len(o.msgs) == 0 {
+		o.msgs = nil
+	}
+	close(o.space)
+	o.space = make(chan struct{})
 }
 
-// try reports whether req is finished (answered or abandoned); false means
-// the engine queue is full and req must wait.
-func (r *Runtime) try(req *bcastReq) bool {
-	// Claim the request first so that a caller whose ctx ends meanwhile
-	// cannot be told "cancelled" for a message that was in fact queued.
-	if !req.state.CompareAndSwap(reqPending, reqTaken) {
-		return true // abandoned by its caller
+func (o *outbox) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.msgs)
+}
+
+// Broadcast queues payload for delivery in total order to every member of
+// the ring (including this node, through Events). It returns as soon as the
+// message is queued; when the queue is full it waits for room until ctx
+// ends, so callers feel the ring's back-pressure. A Broadcast that returned
+// an error queued nothing. The payload must not be modified after
+// Broadcast returns. Broadcasts from one goroutine are delivered in the
+// order they were made.
+func (r *Runtime) Broadcast(ctx context.Context, payload []byte, g totem.Guarantee) error {
+	if len(payload) > totem.MaxMessageSize {
+		return totem.ErrTooLarge
 	}
-	err := r.eng.Broadcast(req.payload, req.g)
-	if errors.Is(err, totem.ErrQueueFull) {
-		req.state.Store(reqPending) // the caller may abandon it while it waits
-		return false
+	for {
+		if !r.running.Load() {
+			return ErrStopped
+		}
+		select {
+		case <-r.done:
+			return ErrStopped
+		default:
+		}
+		queued, wait := r.outbox.put(pendingMsg{payload: payload, g: g})
+		if queued {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-r.done:
+			return ErrStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	req.done <- err
-	return true
 }

@@ -32,7 +32,7 @@ type Runtime struct {
 	tr  transport.Transport
 	log *slog.Logger
 
-	bcastc  chan *bcastReq
+	outbox  *outbox
 	statusc chan chan Status
 	leavec  chan struct{}
 
@@ -46,7 +46,6 @@ type Runtime struct {
 	// Owned by the Run goroutine.
 	buf      []byte
 	to       []transport.NodeID
-	waiting  []*bcastReq // broadcasts that met ErrQueueFull, in submission order
 	counters Counters
 }
 
@@ -62,8 +61,9 @@ type Counters struct {
 	MessagesSent uint64
 	// SendErrors counts messages the transport refused.
 	SendErrors uint64
-	// BroadcastsWaiting is the number of Broadcast calls blocked on a full
-	// engine queue right now.
+	// BroadcastsWaiting is the number of broadcasts accepted by Broadcast
+	// but not yet taken by the engine (its queue is full, or the loop has
+	// not run since).
 	BroadcastsWaiting int
 }
 
@@ -95,7 +95,7 @@ func New(cfg Config) (*Runtime, error) {
 		eng:     eng,
 		tr:      cfg.Transport,
 		log:     log,
-		bcastc:  make(chan *bcastReq),
+		outbox:  newOutbox(),
 		statusc: make(chan chan Status),
 		leavec:  make(chan struct{}),
 		events:  newEventQueue(log),
@@ -118,10 +118,6 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.events.forward(r.out, stopFwd)
 	}()
 	err := r.loop(ctx)
-	for _, req := range r.waiting {
-		req.finish(ErrStopped)
-	}
-	r.waiting = nil
 	st := r.snapshot()
 	st.Running = false
 	r.final.Store(&st)
@@ -148,7 +144,6 @@ func (r *Runtime) loop(ctx context.Context) error {
 		var (
 			pkt      transport.Packet
 			havePkt  bool
-			req      *bcastReq
 			statusCh chan Status
 			leave    bool
 		)
@@ -161,7 +156,7 @@ func (r *Runtime) loop(ctx context.Context) error {
 			}
 			pkt, havePkt = p, true
 		case <-timer.C:
-		case req = <-r.bcastc:
+		case <-r.outbox.notify:
 		case statusCh = <-r.statusc:
 		case <-r.leavec:
 			leave = true
@@ -173,10 +168,7 @@ func (r *Runtime) loop(ctx context.Context) error {
 			r.step(pkt)
 			r.drain(recv)
 		}
-		r.retryWaiting()
-		if req != nil {
-			r.submit(req)
-		}
+		r.outbox.feed(r.eng)
 		if leave {
 			r.log.Info("leaving the ring")
 			r.eng.Leave()
@@ -280,7 +272,7 @@ func (r *Runtime) sendMany(bs transport.BatchSender, msgs []totem.Outgoing) {
 
 func (r *Runtime) snapshot() Status {
 	c := r.counters
-	c.BroadcastsWaiting = len(r.waiting)
+	c.BroadcastsWaiting = r.outbox.len()
 	return Status{
 		Running:      true,
 		Engine:       r.eng.Status(),
