@@ -19,7 +19,7 @@ help:
 	@echo "make test      install what the tests need, then go vet and go test (root runs the namespace tests too)"
 	@echo "make bench     run the benchmarks"
 	@echo "make fuzz      run every fuzz target for $(FUZZTIME)"
-	@echo "make lab       build and start the engine lab (root): 3 ovshad nodes in network namespaces"
+	@echo "make lab       install OVS if missing, build, start the gateway lab (root): 3 nodes, switches, client, wan"
 	@echo "make lab-down  stop the lab and remove everything it created"
 	@echo "make sim       seeded Totem simulation over 1000 seeds"
 
@@ -63,7 +63,7 @@ fuzz:
 	  done; \
 	done
 
-lab: build
+lab: deps build
 	$(BIN)/ovsha lab up
 
 lab-down: build

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -24,6 +25,10 @@ import (
 const (
 	EnvOCFRoot  = "OVSHA_OCF_ROOT"
 	EnvFenceDir = "OVSHA_FENCE_DIR"
+	// EnvOVSDB is the OVSDB remote of the built-in OVS agents (default
+	// ovs.DefaultEndpoint); the lab points each node at its own
+	// ovsdb-server with it.
+	EnvOVSDB = "OVSHA_OVSDB"
 )
 
 // CIBFile is the CIB's file name in the state directory.
@@ -57,7 +62,7 @@ func (a *Appliance) newRegistry(ctx context.Context) (*agents.Registry, []func()
 	}
 	closers = append(closers, nl.Close)
 	dctx, cancel := context.WithTimeout(ctx, time.Second)
-	db, err := ovs.Dial(dctx, ovs.Config{Logger: log})
+	db, err := ovs.Dial(dctx, ovs.Config{Logger: log, Endpoint: os.Getenv(EnvOVSDB)})
 	cancel()
 	if err == nil {
 		closers = append(closers, db.Close)
@@ -68,7 +73,7 @@ func (a *Appliance) newRegistry(ctx context.Context) (*agents.Registry, []func()
 		a.log.Warn("built-in agents not registered", "reason", err)
 		return reg, closers
 	}
-	a.log.Info("no ovsdb-server reachable: OVS agents not registered (vip only)", "endpoint", ovs.DefaultEndpoint, "reason", err)
+	a.log.Info("no ovsdb-server reachable: OVS agents not registered (vip only)", "endpoint", cmp.Or(os.Getenv(EnvOVSDB), ovs.DefaultEndpoint), "reason", err)
 	v, err := vip.New(vip.Config{Netlink: nl, Logger: log})
 	if err != nil {
 		a.log.Warn("vip agent not registered", "reason", err)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"unicode/utf16"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,10 +100,29 @@ func (s *System) Entries() ([]BootEntry, error) {
 }
 
 // TrialBoot says whether this boot is on trial: systemd-boot started a
-// counted entry (it sets the LoaderBootCountPath EFI variable).
+// counted entry (it sets the LoaderBootCountPath EFI variable to the
+// entry's path) and the entry has not been blessed (renamed) since.
 func (s *System) TrialBoot() bool {
 	m, _ := filepath.Glob(filepath.Join(s.EFIVars, "LoaderBootCountPath-*"))
-	return len(m) > 0
+	if len(m) == 0 {
+		return false
+	}
+	b, err := os.ReadFile(m[0])
+	if err != nil || len(b) < 6 {
+		return true // counted, path unknown: assume still on trial
+	}
+	b = b[4:] // efivarfs: 4 bytes of attributes, then UTF-16LE
+	u := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		c := uint16(b[i]) | uint16(b[i+1])<<8
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	p := strings.ReplaceAll(string(utf16.Decode(u)), `\`, "/")
+	_, err = os.Stat(filepath.Join(s.ESPDir, filepath.FromSlash(p)))
+	return err == nil
 }
 
 // SlotStatus is one slot as Status sees it.

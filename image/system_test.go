@@ -218,6 +218,31 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// countPath is the LoaderBootCountPath EFI variable for an entry file.
+func countPath(entry string) []byte {
+	b := []byte{6, 0, 0, 0}
+	for _, r := range `\loader\entries\` + entry {
+		b = append(b, byte(r), 0)
+	}
+	return append(b, 0, 0)
+}
+
+func TestTrialBoot(t *testing.T) {
+	s := fakeSystem(t, "a")
+	if s.TrialBoot() {
+		t.Fatal("trial boot without LoaderBootCountPath")
+	}
+	v := filepath.Join(s.EFIVars, "LoaderBootCountPath-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f")
+	os.WriteFile(v, countPath("ovsha-1-a+2.conf"), 0o644)
+	if s.TrialBoot() {
+		t.Fatal("trial boot although the counted entry was blessed (renamed)")
+	}
+	os.Rename(filepath.Join(s.ESPDir, "loader/entries/ovsha-1-a.conf"), filepath.Join(s.ESPDir, "loader/entries/ovsha-1-a+2.conf"))
+	if !s.TrialBoot() {
+		t.Fatal("no trial boot with the counted entry present")
+	}
+}
+
 func TestCheckFailures(t *testing.T) {
 	ctx := context.Background()
 	never := func(context.Context) (QuorumView, error) { return QuorumView{}, errors.New("connection refused") }

@@ -26,7 +26,8 @@ func checkKnown(p agents.Params, specs []agents.ParamSpec) error {
 	}
 	var unknown []string
 	for k := range p {
-		if !known[k] {
+		// The CRM adds CRM_meta_* (OCF_RESKEY_CRM_meta_*) to every call.
+		if !known[k] && !strings.HasPrefix(k, "CRM_meta_") {
 			unknown = append(unknown, k)
 		}
 	}

@@ -29,6 +29,7 @@ func startDaemon(n *NodeState, binary, config string) error {
 	cmd := exec.Command(binary, "-c", config, "--state-dir", n.Dir, "--socket", n.Socket, "-f")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, logf, logf
 	cmd.Dir = n.Dir
+	cmd.Env = append(os.Environ(), n.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := startIn(n.Namespace, cmd); err != nil {
 		return fmt.Errorf("starting ovshad for %s: %w", n.Name, err)

@@ -27,18 +27,25 @@ func startIn(nsName string, cmd *exec.Cmd) error {
 // its exit status (0 on success). OVSHA_SOCKET is set to the node's control
 // socket, so `ovsha` commands inside talk to that node's ovshad.
 func Exec(ctx context.Context, st *State, node string, argv []string, stdin, stdout, stderr *os.File) (int, error) {
-	n, ok := st.Node(node)
+	nsName, ok := st.Namespace(node)
 	if !ok {
-		return 0, fmt.Errorf("lab %s has no node %q (nodes: %s)", st.Name, node, nodeNames(st))
+		return 0, fmt.Errorf("lab %s has no member %q (members: %s)", st.Name, node, memberNames(st))
+	}
+	n, isNode := st.Node(node)
+	if !isNode { // a host: its `ovsha` commands talk to n1
+		n = st.Nodes[0]
 	}
 	if len(argv) == 0 {
 		return 0, errors.New("no command given: ovsha lab exec NODE -- COMMAND [ARG...]")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.Env = append(os.Environ(), "OVSHA_SOCKET="+n.Socket, "OVSHA_LAB="+st.Name, "OVSHA_LAB_NODE="+n.Name)
-	if err := startIn(n.Namespace, cmd); err != nil {
-		return 0, fmt.Errorf("starting %s in %s: %w", argv[0], n.Namespace, err)
+	cmd.Env = append(os.Environ(), "OVSHA_SOCKET="+n.Socket, "OVSHA_LAB="+st.Name, "OVSHA_LAB_NODE="+node)
+	if n.OVSDir != "" && isNode { // ovs-vsctl, ovs-appctl, ovs-ofctl find this node's OVS
+		cmd.Env = append(cmd.Env, "OVS_RUNDIR="+n.OVSDir, "OVS_DBDIR="+n.OVSDir, "OVS_LOGDIR="+n.OVSDir)
+	}
+	if err := startIn(nsName, cmd); err != nil {
+		return 0, fmt.Errorf("starting %s in %s: %w", argv[0], nsName, err)
 	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
@@ -49,7 +56,7 @@ func Exec(ctx context.Context, st *State, node string, argv []string, stdin, std
 		return 128 + 9, nil // killed by a signal
 	}
 	if err != nil {
-		return 0, fmt.Errorf("running %s in %s: %w", argv[0], n.Namespace, err)
+		return 0, fmt.Errorf("running %s in %s: %w", argv[0], nsName, err)
 	}
 	return 0, nil
 }
@@ -61,6 +68,17 @@ func nodeNames(st *State) string {
 			s += ", "
 		}
 		s += n.Name
+	}
+	return s
+}
+
+// memberNames lists the nodes and hosts of the lab.
+func memberNames(st *State) string {
+	s := nodeNames(st)
+	for _, h := range hostNames {
+		if _, ok := st.Hosts[h]; ok {
+			s += ", " + h
+		}
 	}
 	return s
 }

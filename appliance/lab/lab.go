@@ -36,6 +36,11 @@ type Spec struct {
 	Timeout time.Duration
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
+	// Gateway makes a gateway lab: LAN switches sw1/sw2, client, wan, OVS
+	// per node and the gateway resources (Ovsha, the CLI binary, creates
+	// them). Without it the lab is engine-only.
+	Gateway bool
+	Ovsha   string
 }
 
 // Up builds the lab and starts its daemons, then waits until every node
@@ -56,22 +61,36 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 	if _, err := os.Stat(spec.Ovshad); err != nil {
 		return nil, fmt.Errorf("ovshad binary: %w (run `make build`, or pass --ovshad)", err)
 	}
+	if spec.Gateway {
+		if err := checkGatewayTools(spec.Ovsha); err != nil {
+			return nil, err
+		}
+	}
 	log := spec.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dir := filepath.Join(spec.BaseDir, spec.Name)
+	base, err := filepath.Abs(spec.BaseDir)
+	if err != nil {
+		return nil, fmt.Errorf("lab directory %s: %w", spec.BaseDir, err)
+	}
+	dir := filepath.Join(base, spec.Name)
 	if _, err := os.Stat(statePath(dir)); err == nil {
 		return nil, fmt.Errorf("lab %s is already up (state in %s); run `ovsha lab down --name %s` first", spec.Name, dir, spec.Name)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating lab directory: %w", err)
 	}
-	st := &State{Name: spec.Name, Dir: dir, Created: time.Now().UTC(), Config: filepath.Join(dir, "cluster.conf")}
+	st := &State{Name: spec.Name, Dir: dir, Created: time.Now().UTC(), Config: filepath.Join(dir, "cluster.conf"), Gateway: spec.Gateway}
 	for i := 1; i <= spec.Nodes; i++ {
 		nd := filepath.Join(dir, fmt.Sprintf("n%d", i))
 		n := NodeState{Name: fmt.Sprintf("n%d", i), ID: uint32(i), Namespace: nodeNS(spec.Name, i), Dir: nd,
 			Socket: filepath.Join(nd, "ovshad.sock"), Log: filepath.Join(nd, "ovshad.log")}
+		if spec.Gateway {
+			n.OVSDir = filepath.Join(nd, "ovs")
+			// ovs-appctl (bond/show) finds the node's vswitchd through OVS_RUNDIR.
+			n.Env = []string{"OVSHA_OVSDB=" + ovsEndpoint(&n), "OVS_RUNDIR=" + n.OVSDir}
+		}
 		for _, p := range hbPrefix {
 			n.Addrs = append(n.Addrs, fmt.Sprintf("%s.%d/24", p, i))
 		}
@@ -83,6 +102,15 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 	t0 := time.Now()
 	if err := build(st); err != nil {
 		return nil, errors.Join(err, teardown(ctx, st, log))
+	}
+	if spec.Gateway {
+		if err := buildGateway(st); err != nil {
+			return nil, errors.Join(err, teardown(ctx, st, log))
+		}
+		if err := startAllOVS(ctx, st); err != nil {
+			return nil, errors.Join(err, teardown(ctx, st, log))
+		}
+		log.Info("LAN, WAN and OVS on every node are up", "lab", st.Name, "took", time.Since(t0).Round(time.Millisecond))
 	}
 	log.Info("lab network built", "lab", st.Name, "nodes", spec.Nodes, "took", time.Since(t0).Round(time.Millisecond))
 	keyfile := filepath.Join(dir, "authkey")
@@ -112,6 +140,17 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 		return st, fmt.Errorf("%w; the lab is left up for inspection (logs: %s/n*/ovshad.log; remove it with `ovsha lab down --name %s`)", err, dir, st.Name)
 	}
 	log.Info("ring formed and quorate on every node", "lab", st.Name, "took", time.Since(t0).Round(time.Millisecond))
+	if !spec.Gateway {
+		return st, nil
+	}
+	if err := configureGateway(wctx, st, spec.Ovsha); err != nil {
+		return st, fmt.Errorf("configuring the gateway: %w; the lab is left up for inspection (remove it with `ovsha lab down --name %s`)", err, st.Name)
+	}
+	log.Info("gateway resources created; waiting until the client reaches wan through the VIP", "lab", st.Name)
+	if err := WaitGateway(wctx, st); err != nil {
+		return st, fmt.Errorf("%w; the lab is left up for inspection (logs: %s/n*/ovshad.log; remove it with `ovsha lab down --name %s`)", err, dir, st.Name)
+	}
+	log.Info("client reaches wan through the gateway", "lab", st.Name, "took", time.Since(t0).Round(time.Millisecond))
 	return st, nil
 }
 
@@ -147,6 +186,7 @@ func build(st *State) error {
 				h.Close()
 				return fmt.Errorf("wiring %s link %d: %w", n.Name, k, err)
 			}
+			st.Links = append(st.Links, Link{ANS: n.Namespace, A: nodeLink(st.Name, k), BNS: hubName, B: hubPort(st.Name, i+1, k)})
 		}
 		h.Close()
 	}
@@ -219,7 +259,9 @@ func teardown(ctx context.Context, st *State, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(st.Nodes))
 	for i, n := range st.Nodes {
-		wg.Go(func() { errs[i] = stopDaemon(ctx, n, 3*time.Second) })
+		wg.Go(func() {
+			errs[i] = errors.Join(stopDaemon(ctx, n, 3*time.Second), stopProcs(ctx, n, 3*time.Second))
+		})
 	}
 	wg.Wait()
 	for _, ns := range slices.Backward(st.Namespaces) {
@@ -247,7 +289,11 @@ type NodeStatus struct {
 	Ring      string   `json:"ring_id,omitempty"`
 	Quorate   bool     `json:"quorate"`
 	Members   []uint32 `json:"members"`
-	Error     string   `json:"error,omitempty"`
+	// Gateway: the node holds the gateway (the LAN VIP); Fault is the lab
+	// fault applied to it.
+	Gateway bool   `json:"gateway"`
+	Fault   string `json:"fault,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Status reports every node of the lab.
@@ -257,7 +303,10 @@ func Status(ctx context.Context, st *State) []NodeStatus {
 	for i, n := range st.Nodes {
 		wg.Go(func() {
 			s := NodeStatus{Name: n.Name, NodeID: n.ID, Namespace: n.Namespace, NSExists: nsExists(n.Namespace),
-				PID: n.PID, Running: Running(n), Socket: n.Socket, Members: []uint32{}}
+				PID: n.PID, Running: Running(n), Socket: n.Socket, Members: []uint32{}, Fault: n.Fault}
+			if st.Gateway && n.Fault != FaultPowerOff {
+				s.Gateway, _, _ = holdsAddr(n.Namespace, LANVIP)
+			}
 			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			q, err := appliance.NewClient(n.Socket).Quorum(qctx)

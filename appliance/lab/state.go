@@ -43,6 +43,23 @@ type State struct {
 	Nodes      []NodeState `json:"nodes"`
 	// Config is the cluster.conf every node reads.
 	Config string `json:"config"`
+	// Gateway is set when the lab is a gateway cluster (LAN switches,
+	// client, wan, OVS per node and the gateway resources).
+	Gateway bool `json:"gateway,omitempty"`
+	// Hosts maps the non-node members (sw1, sw2, client, wan) to their
+	// namespaces.
+	Hosts map[string]string `json:"hosts,omitempty"`
+	// Links are the lab's veth pairs, recorded so faults can find the far
+	// end of a node's interface.
+	Links []Link `json:"links,omitempty"`
+}
+
+// Link is one veth pair: interface A in namespace ANS, B in BNS.
+type Link struct {
+	ANS string `json:"a_ns"`
+	A   string `json:"a"`
+	BNS string `json:"b_ns"`
+	B   string `json:"b"`
 }
 
 // NodeState is one node of the lab.
@@ -58,6 +75,15 @@ type NodeState struct {
 	// Binary is the ovshad executable the node runs; Down checks it
 	// against /proc/PID/exe so a recycled pid is never signalled.
 	Binary string `json:"binary,omitempty"`
+	// Env is extra environment ovshad runs with (OVSHA_OVSDB=...).
+	Env []string `json:"env,omitempty"`
+	// OVSDir is the node's OVS_RUNDIR (gateway labs): conf.db, db.sock,
+	// logs. Procs are the node's OVS daemons.
+	OVSDir string `json:"ovs_dir,omitempty"`
+	Procs  []Proc `json:"procs,omitempty"`
+	// Fault is the node's current lab fault ("", "poweroff", "freeze",
+	// "isolate").
+	Fault string `json:"fault,omitempty"`
 }
 
 // Node returns the node called name (n1, n2, ...).

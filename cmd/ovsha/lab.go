@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ namespace per node, two heartbeat networks (10.201.0.0/24 = link 0,
 State lives in /run/ovsha-lab/<name>/. Needs root.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd())
+	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd(), newLabFaultCmd(), newLabBenchCmd())
 	return cmd
 }
 
@@ -56,6 +57,7 @@ func newLabUpCmd() *cobra.Command {
 		nodes   int
 		ovshad  string
 		timeout time.Duration
+		engine  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -72,12 +74,20 @@ func newLabUpCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding the ovsha binary: %w", err)
+			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			st, err := lab.Up(cmd.Context(), lab.Spec{Name: f.name, Nodes: nodes, BaseDir: f.dir, Ovshad: bin, Timeout: timeout, Logger: log})
+			st, err := lab.Up(cmd.Context(), lab.Spec{Name: f.name, Nodes: nodes, BaseDir: f.dir, Ovshad: bin, Timeout: timeout, Logger: log,
+				Gateway: !engine, Ovsha: self})
 			if err != nil {
 				return err
 			}
 			n1 := st.Nodes[0]
+			if st.Gateway {
+				return printGatewayUp(cmd.Context(), cmd.OutOrStdout(), st)
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 			defer cancel()
 			s, err := appliance.NewClient(n1.Socket).Status(ctx)
@@ -96,7 +106,8 @@ func newLabUpCmd() *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (%d-%d)", lab.MinNodes, lab.MaxNodes))
 	cmd.Flags().StringVar(&ovshad, "ovshad", "", "ovshad binary (default: next to this ovsha, else on PATH)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for a quorate ring on every node")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for a quorate ring on every node and for the gateway")
+	cmd.Flags().BoolVar(&engine, "engine-only", false, "only the heartbeat network and ovshad (no OVS, switches, client, wan or gateway resources)")
 	return cmd
 }
 
@@ -141,11 +152,17 @@ func newLabStatusCmd() *cobra.Command {
 			}
 			ns := lab.Status(cmd.Context(), st)
 			if json {
+				var gw *lab.GatewayStatus
+				if st.Gateway {
+					g := lab.Gateway(st)
+					gw = &g
+				}
 				return printJSON(cmd.OutOrStdout(), struct {
-					Name  string           `json:"name"`
-					Dir   string           `json:"dir"`
-					Nodes []lab.NodeStatus `json:"nodes"`
-				}{st.Name, st.Dir, ns})
+					Name    string             `json:"name"`
+					Dir     string             `json:"dir"`
+					Gateway *lab.GatewayStatus `json:"gateway,omitempty"`
+					Nodes   []lab.NodeStatus   `json:"nodes"`
+				}{st.Name, st.Dir, gw, ns})
 			}
 			return renderLabStatus(cmd.OutOrStdout(), st, ns)
 		},
@@ -158,7 +175,7 @@ func newLabStatusCmd() *cobra.Command {
 func renderLabStatus(w io.Writer, st *lab.State, ns []lab.NodeStatus) error {
 	fmt.Fprintf(w, "lab %s (state in %s, created %s)\n", st.Name, st.Dir, st.Created.Local().Format(time.DateTime))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tNODEID\tNAMESPACE\tPID\tOVSHAD\tRING\tQUORATE\tMEMBERS")
+	fmt.Fprintln(tw, "NODE\tNODEID\tNAMESPACE\tPID\tOVSHAD\tRING\tQUORATE\tMEMBERS\tGATEWAY\tFAULT")
 	for _, n := range ns {
 		daemon := "running"
 		if !n.Running {
@@ -180,10 +197,18 @@ func renderLabStatus(w io.Writer, st *lab.State, ns []lab.NodeStatus) error {
 			}
 			members = strings.Join(m, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", n.Name, n.NodeID, nsName, n.PID, daemon, ring, quorate, members)
+		gw := "-"
+		if n.Gateway {
+			gw = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.NodeID, nsName, n.PID, daemon, ring, quorate, members, gw, cmp.Or(n.Fault, "-"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if st.Gateway {
+		g := lab.Gateway(st)
+		fmt.Fprintf(w, "gateway: LAN VIP %s, WAN VIP %s, held by %s; client %s, wan %s\n", g.LANVIP, g.WANVIP, cmp.Or(g.Holder, "NOBODY"), g.Client, g.WAN)
 	}
 	for _, n := range ns {
 		if n.Error != "" {

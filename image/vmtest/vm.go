@@ -44,8 +44,11 @@ type VMConfig struct {
 	Extra []string
 	// NetNS and Tap connect the NIC; MAC is its address.
 	NetNS, Tap, MAC string
-	MemMiB          int
-	Accel           string // "tcg" (default) or "kvm"
+	// DiskSize, when set (e.g. "1G"), makes the overlay bigger than the
+	// image, as when the image is written to a bigger disk.
+	DiskSize string
+	MemMiB   int
+	Accel    string // "tcg" (default) or "kvm"
 }
 
 // VM is a running QEMU guest.
@@ -74,7 +77,11 @@ func PrepareDisk(ctx context.Context, c VMConfig) (string, error) {
 	}
 	overlay := filepath.Join(c.Dir, c.Name+".qcow2")
 	os.Remove(overlay)
-	if err := run(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay); err != nil {
+	args := []string{"create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay}
+	if c.DiskSize != "" {
+		args = append(args, c.DiskSize)
+	}
+	if err := run(ctx, "qemu-img", args...); err != nil {
 		return "", err
 	}
 	if c.Seed == "" {

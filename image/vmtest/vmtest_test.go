@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -91,11 +93,16 @@ func writeSeeds(t *testing.T, dir string, n int) []string {
 }
 
 // timings collects the figures the test prints at the end.
-type timings struct{ lines []string }
+type timings struct {
+	mu    sync.Mutex
+	lines []string
+}
 
 func (tm *timings) add(t *testing.T, format string, a ...any) {
 	s := fmt.Sprintf(format, a...)
+	tm.mu.Lock()
 	tm.lines = append(tm.lines, s)
+	tm.mu.Unlock()
 	t.Log("TIMING " + s)
 }
 
@@ -158,8 +165,9 @@ func TestApplianceBoot(t *testing.T) {
 		c := VMConfig{
 			Name: fmt.Sprintf("n%d", i), Dir: dir, Base: img, Seed: seeds[i-1],
 			NetNS: nt.NS, Tap: nt.Taps[i-1], MAC: mac(i), Accel: os.Getenv("OVSHA_VMTEST_ACCEL"),
+			DiskSize: "1G",
 		}
-		if i == 1 && upgrades != "" {
+		if upgrades != "" {
 			c.Extra = []string{upgrades}
 		}
 		overlay, err := PrepareDisk(ctx, c)
@@ -193,50 +201,86 @@ func TestApplianceBoot(t *testing.T) {
 		tm.add(t, "%s: VM start -> quorate two-node cluster: %5.1fs", vm.Cfg.Name, l.At.Seconds())
 	}
 	t.Log("the resource manager and the VIP runtime do not exist yet: the gateway VIP is not checked")
+	// first boot on a 1 GiB disk: systemd-repart grew the data partition,
+	// x-systemd.growfs its ext4
+	grown := regexp.MustCompile(`EXT4-fs \(vda4\): resizing filesystem from ([0-9]+) to ([0-9]+) blocks`)
+	for _, vm := range vms {
+		l, _, err := vm.Console.Wait(ctx, 0, grown)
+		if err != nil {
+			t.Fatalf("%s: data partition not grown: %v", vm.Cfg.Name, err)
+		}
+		m := grown.FindStringSubmatch(l.Text)
+		from, _ := strconv.Atoi(m[1])
+		to, _ := strconv.Atoi(m[2])
+		if to <= from {
+			t.Fatalf("%s: data file system not grown: %s", vm.Cfg.Name, l.Text)
+		}
+		tm.add(t, "%s: /data grown from %d to %d MiB", vm.Cfg.Name, from*4>>10, to*4>>10)
+	}
 
-	n1 := vms[0]
 	if upgrades == "" {
 		return
 	}
-	// 2. A/B: a broken release boots its slot, fails, falls back by itself
+	// 2. A/B, both at once to keep the test short: n1 gets the broken
+	// release (boots its slot, fails, falls back by itself), n2 the good
+	// one (its trial boot needs n1 back for quorum, then is blessed).
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	abStart := time.Now()
 	if broken != "" {
-		upgradeSteps(ctx, t, &tm, n1, "broken upgrade", filepath.Base(broken), []step{
-			{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
-			{"slot b booted and failed its check", image.MarkerBootFailed + ` slot=b `},
-			{"back on slot a: ovshad ready", image.MarkerReady + ` node=n1 .*slot=a .*trial=false`},
-			{"back on slot a: quorate", image.MarkerQuorate + ` node=n1 members=2 slot=a`},
-		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[0] = upgradeSteps(ctx, t, &tm, vms[0], "broken upgrade (n1)", filepath.Base(broken), []step{
+				{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
+				{"slot b booted and failed its check", image.MarkerBootFailed + ` slot=b `},
+				{"back on slot a: ovshad ready", image.MarkerReady + ` node=n1 .*slot=a .*trial=false`},
+				{"back on slot a: quorate", image.MarkerQuorate + ` node=n1 members=2 slot=a`},
+			})
+		}()
 	}
-	// 3. A/B: a good release is kept (its entry blessed: no boot counter)
 	if upgrade != "" {
-		start := time.Now()
-		upgradeSteps(ctx, t, &tm, n1, "good upgrade", filepath.Base(upgrade), []step{
-			{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
-			{"slot b on trial: ovshad ready", image.MarkerReady + ` node=n1 .*slot=b .*trial=true`},
-			{"slot b: quorate, boot complete", image.MarkerBootOK + ` slot=b `},
-		})
-		// systemd-bless-boot runs after boot-complete.target: wait for it, then read the status
-		from, err := n1.Shell(ctx, "systemctl start systemd-bless-boot.service; ovsha system status")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n2 := vms[1]
+			errs[1] = upgradeSteps(ctx, t, &tm, n2, "good upgrade (n2)", filepath.Base(upgrade), []step{
+				{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
+				{"slot b on trial: ovshad ready", image.MarkerReady + ` node=n2 .*slot=b .*trial=true`},
+				{"slot b: quorate, boot complete", image.MarkerBootOK + ` slot=b `},
+			})
+			if errs[1] != nil {
+				return
+			}
+			// systemd-bless-boot runs after boot-complete.target: wait for it, then read the status
+			from, err := n2.Shell(ctx, "systemctl start systemd-bless-boot.service; ovsha system status")
+			if err == nil {
+				_, _, err = n2.Console.Wait(ctx, from, regexp.MustCompile(`^\* slot b .* entry ovsha-[0-9]+-b\.conf +good`))
+			}
+			if err != nil {
+				errs[1] = fmt.Errorf("good upgrade: slot b not blessed: %w", err)
+				return
+			}
+			tm.add(t, "good upgrade (n2): kept, slot b blessed: %5.1fs after the command", time.Since(abStart).Seconds())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
 		}
-		if _, _, err := n1.Console.Wait(ctx, from, regexp.MustCompile(`^\* slot b .* entry ovsha-[0-9]+-b\.conf +good`)); err != nil {
-			t.Fatalf("good upgrade: slot b not blessed: %v", err)
-		}
-		tm.add(t, "good upgrade: kept, slot b blessed: %5.1fs after the command", time.Since(start).Seconds())
 	}
 }
 
 type step struct{ what, re string }
 
 // upgradeSteps types `ovsha system upgrade` on vm and waits for each step.
-func upgradeSteps(ctx context.Context, t *testing.T, tm *timings, vm *VM, name, img string, steps []step) {
-	t.Helper()
+func upgradeSteps(ctx context.Context, t *testing.T, tm *timings, vm *VM, name, img string, steps []step) error {
 	start := time.Now()
 	// the upgrade images are on an ext4 disk (/dev/vdb), mounted anew after each reboot
 	from, err := vm.Shell(ctx, "mkdir -p /run/upgrades && { mountpoint -q /run/upgrades || mount -o ro /dev/vdb /run/upgrades; } && ovsha system upgrade --tries 1 /run/upgrades/"+img)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cliErr := regexp.MustCompile(`^ovsha: `)
 	for _, s := range steps {
@@ -245,9 +289,10 @@ func upgradeSteps(ctx context.Context, t *testing.T, tm *timings, vm *VM, name, 
 			err = fmt.Errorf("the command failed: %s", l.Text)
 		}
 		if err != nil {
-			t.Fatalf("%s: waiting for %q: %v", name, s.what, err)
+			return fmt.Errorf("%s: waiting for %q: %w", name, s.what, err)
 		}
 		from = pos + 1
 		tm.add(t, "%s: %s: %5.1fs after the command", name, s.what, time.Since(start).Seconds())
 	}
+	return nil
 }

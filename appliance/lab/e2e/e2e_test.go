@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/ovsha/ovsha/appliance"
+	"github.com/ovsha/ovsha/appliance/lab"
+)
+
+// binaries builds ovshad and ovsha once per test.
+func binaries(t *testing.T) (ovshad, ovsha string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, b := range []string{"ovshad", "ovsha"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, b), "github.com/ovsha/ovsha/cmd/"+b).CombinedOutput()
+		if err != nil {
+			t.Fatalf("building %s: %v\n%s", b, err, out)
+		}
+	}
+	return filepath.Join(dir, "ovshad"), filepath.Join(dir, "ovsha")
+}
+
+// upGateway brings up a 3-node gateway lab and removes it at cleanup.
+func upGateway(t *testing.T) (*lab.State, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces and runs OVS")
+	}
+	for _, tool := range []string{"ovsdb-server", "ovs-vswitchd", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install openvswitch-switch nftables)", tool)
+		}
+	}
+	ovshad, ovsha := binaries(t)
+	base := t.TempDir()
+	name := fmt.Sprintf("e%d", os.Getpid()%1000000)
+	ctx := context.Background()
+	st, err := lab.Up(ctx, lab.Spec{Name: name, Nodes: 3, BaseDir: base, Ovshad: ovshad, Ovsha: ovsha, Gateway: true, Timeout: 40 * time.Second})
+	t.Cleanup(func() {
+		if _, err := lab.Load(base, name); err == nil {
+			if err := lab.Down(ctx, base, name, nil); err != nil {
+				t.Errorf("lab down: %v", err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, ovsha
+}
+
+// clientNeigh returns the client's neighbour MAC for ip.
+func clientNeigh(t *testing.T, st *lab.State, ip string) net.HardwareAddr {
+	t.Helper()
+	h, err := netns.GetFromName(st.Hosts["client"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	nl, err := netlink.NewHandleAt(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	ns, err := nl.NeighList(0, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.IP.String() == ip {
+			return n.HardwareAddr
+		}
+	}
+	return nil
+}
+
+// startOrder returns the gateway resources as the DC's history started
+// them on node (oldest first).
+func startOrder(t *testing.T, socket, node string, since time.Time) []string {
+	t.Helper()
+	h, err := appliance.NewClient(socket).CRMHistory(context.Background(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	seen := map[string]bool{}
+	for i := len(h.Transitions) - 1; i >= 0; i-- {
+		if h.Transitions[i].Started.Before(since) {
+			continue
+		}
+		for _, a := range h.Transitions[i].Actions {
+			var rsc, on string
+			if _, err := fmt.Sscanf(a, "start %s on %s", &rsc, &on); err == nil && on == node && !seen[rsc] {
+				seen[rsc] = true
+				order = append(order, rsc)
+			}
+		}
+	}
+	return order
+}
+
+// waitHolder waits until a node other than not holds the gateway.
+func waitHolder(t *testing.T, st *lab.State, not string) (string, net.HardwareAddr) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if h, mac := lab.Holder(st); h != "" && h != not {
+			return h, mac
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no node other than %s took the gateway", not)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the nodes' addresses
+	}
+}
+
+// TestPoweroffFailover: powering off the gateway node brings the whole
+// chain up on a survivor in group order; the client keeps reaching wan
+// through the VIP, and its neighbour entry for the VIP moves to the new
+// node's MAC. The gap is logged, never asserted.
+func TestPoweroffFailover(t *testing.T) {
+	st, _ := upGateway(t)
+	ctx := context.Background()
+	from, oldMAC := lab.Holder(st)
+	if from == "" {
+		t.Fatal("no node holds the gateway after up")
+	}
+	if m := clientNeigh(t, st, lab.LANVIP); m.String() != oldMAC.String() {
+		t.Fatalf("client's neighbour entry for the VIP is %v, want %s's %v", m, from, oldMAC)
+	}
+	probe, err := lab.NewARPProber(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.LANVIP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	type res struct {
+		at  time.Time
+		err error
+	}
+	got := make(chan res, 1)
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	go func() {
+		at, _, err := probe.Until(pctx, time.Millisecond, func(m net.HardwareAddr) bool { return m.String() != oldMAC.String() })
+		got <- res{at, err}
+	}()
+	if err := lab.Fault(ctx, st, from, lab.FaultPowerOff, ""); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	to, newMAC := waitHolder(t, st, from)
+	t.Logf("gateway moved %s -> %s; VIP silent for %v (ARP probe every 1 ms)", from, to, r.at.Sub(t0))
+
+	// The client still reaches wan through the VIP, now via the new node.
+	if err := lab.WaitGateway(pctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if m := clientNeigh(t, st, lab.LANVIP); m.String() != newMAC.String() {
+		t.Fatalf("client's neighbour entry for the VIP is %v, want %s's %v", m, to, newMAC)
+	}
+	n, _ := st.Node(to)
+	if ok, _ := func() (bool, error) {
+		order := startOrder(t, n.Socket, to, t0)
+		want := lab.GatewayResources
+		if len(order) != len(want) {
+			t.Errorf("starts on %s since the fault: %v, want %v", to, order, want)
+			return false, nil
+		}
+		for i := range want {
+			if order[i] != want[i] {
+				t.Errorf("start order on %s: %v, want %v", to, order, want)
+				return false, nil
+			}
+		}
+		return true, nil
+	}(); !ok {
+		t.Errorf("the DC's history does not show the whole chain started on %s in order %v", to, lab.GatewayResources)
+	}
+}
+
+// TestPlannedSwitchover: `ovsha resource move gateway` moves the chain to
+// another node and `resource clear` removes the ban without moving it
+// back (stickiness).
+func TestPlannedSwitchover(t *testing.T) {
+	st, ovsha := upGateway(t)
+	ctx := context.Background()
+	from, _ := lab.Holder(st)
+	run := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command(ovsha, append(args, "--socket", st.Nodes[2].Socket)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ovsha %v: %v: %s", args, err, out)
+		}
+	}
+	run("resource", "move", lab.GatewayGroup)
+	to, _ := waitHolder(t, st, from)
+	if err := lab.Settle(ctx, st, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	run("resource", "clear", lab.GatewayGroup)
+	if err := lab.Settle(ctx, st, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := lab.Holder(st); h != to {
+		t.Fatalf("after clear the gateway is on %q, want it to stay on %s", h, to)
+	}
+}

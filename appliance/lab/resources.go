@@ -1,0 +1,153 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// gatewayCommands are the `ovsha` commands that configure the gateway
+// through the CRM, exactly as an operator would type them. Fencing is off:
+// the lab has no fence devices (poweroff is a lab fault, not a fence
+// agent), and stickiness keeps the gateway where it is when a node returns.
+func gatewayCommands() [][]string {
+	vip := func(id, ip, nic string) []string {
+		return []string{"resource", "create", id, "vip", "ip=" + ip, fmt.Sprintf("cidr_netmask=%d", vipBits), "nic=" + nic,
+			"op", "monitor", "interval=2s", "timeout=10s", "--group", GatewayGroup}
+	}
+	return [][]string{
+		{"property", "set", "fencing-enabled=false"},
+		{"rsc-defaults", "resource-stickiness=100"},
+		{"resource", "create", bridgeRes, "ovs-bridge", "bridge_name=" + bridgeRes, "datapath_type=netdev", "--group", GatewayGroup},
+		{"resource", "create", bondRes, "ovs-port", "bridge_name=" + bridgeRes, "port_name=" + bondRes,
+			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup", "--group", GatewayGroup},
+		{"resource", "create", lanIf, "ovs-interface", "bridge_name=" + bridgeRes, "interface_name=" + lanIf, "--group", GatewayGroup},
+		vip("lan-vip", LANVIP, lanIf),
+		vip("wan-vip", WANVIP, wanLink),
+	}
+}
+
+// GatewayResources are the gateway group's members in start order.
+var GatewayResources = []string{bridgeRes, bondRes, lanIf, "lan-vip", "wan-vip"}
+
+// configureGateway runs gatewayCommands with the ovsha CLI against node
+// n1's control socket.
+func configureGateway(ctx context.Context, st *State, ovsha string) error {
+	for _, args := range gatewayCommands() {
+		if err := runCLI(ctx, ovsha, st.Nodes[0].Socket, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runCLI runs `ovsha --socket SOCK ARGS...` and fails with its stderr.
+func runCLI(ctx context.Context, ovsha, socket string, args ...string) error {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, ovsha, append(args, "--socket", socket)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("ovsha %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// WaitGateway waits until the client reaches wan through the gateway
+// (one ping through the LAN VIP, forwarded by the node holding both VIPs).
+func WaitGateway(ctx context.Context, st *State) error {
+	if _, ok := st.Hosts["client"]; !ok {
+		return fmt.Errorf("lab %s is not a gateway lab", st.Name)
+	}
+	for {
+		err := Ping(ctx, st, "client", WANAddr, 300*time.Millisecond)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the client never reached wan (%s) through the gateway (last: %v): %w", WANAddr, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// holdsAddr reports whether namespace ns has ip on any interface, and on
+// which (its MAC too).
+func holdsAddr(ns, ip string) (bool, string, net.HardwareAddr) {
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		return false, "", nil
+	}
+	defer h.Close()
+	var dev string
+	var mac net.HardwareAddr
+	found := false
+	_ = withHandle(h, func(nl *netlink.Handle) error {
+		addrs, err := nl.AddrList(nil, netlink.FAMILY_V4)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if a.IP.String() == ip {
+				found = true
+				if l, err := nl.LinkByIndex(a.LinkIndex); err == nil {
+					dev, mac = l.Attrs().Name, l.Attrs().HardwareAddr
+				}
+			}
+		}
+		return nil
+	})
+	return found, dev, mac
+}
+
+// Holder returns the node whose namespace holds the LAN VIP ("" if none)
+// and the MAC of the interface holding it. A powered-off node holds
+// nothing, whatever its frozen kernel still has configured.
+func Holder(st *State) (string, net.HardwareAddr) {
+	for _, n := range st.Nodes {
+		if n.Fault == FaultPowerOff {
+			continue
+		}
+		if ok, _, mac := holdsAddr(n.Namespace, LANVIP); ok {
+			return n.Name, mac
+		}
+	}
+	return "", nil
+}
+
+// Namespace returns the namespace of a lab member: a node (n1...) or a
+// host (sw1, sw2, client, wan).
+func (s *State) Namespace(member string) (string, bool) {
+	if n, ok := s.Node(member); ok {
+		return n.Namespace, true
+	}
+	ns, ok := s.Hosts[member]
+	return ns, ok
+}
+
+// GatewayStatus is the gateway part of `ovsha lab status --json`.
+type GatewayStatus struct {
+	LANVIP string `json:"lan_vip"`
+	WANVIP string `json:"wan_vip"`
+	Client string `json:"client"`
+	WAN    string `json:"wan"`
+	Holder string `json:"holder"` // node holding the gateway, "" when none
+	MAC    string `json:"mac,omitempty"`
+}
+
+// Gateway reports the gateway lab's addresses and holder.
+func Gateway(st *State) GatewayStatus {
+	h, mac := Holder(st)
+	g := GatewayStatus{LANVIP: LANVIP, WANVIP: WANVIP, Client: ClientAddr, WAN: WANAddr, Holder: h}
+	if mac != nil {
+		g.MAC = mac.String()
+	}
+	return g
+}
