@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,11 +172,24 @@ func setLoss(ns string, pct int) error {
 // cluster put on its interfaces are gone (the OVSDB on "disk" stays), its
 // links come up, and OVS and ovshad start again.
 func powerOn(ctx context.Context, st *State, n *NodeState) error {
+	// Which processes are ours is decided before the kill: once dead, a
+	// process's /proc entry no longer says what it ran, but it may linger
+	// as a zombie, and OVS refuses to start while its pidfile names a pid
+	// that still exists.
+	pids := []int{}
+	if ours(*n) {
+		pids = append(pids, n.PID)
+	}
+	for _, p := range n.Procs {
+		if procOurs(p) {
+			pids = append(pids, p.PID)
+		}
+	}
 	if err := signalNode(*n, syscall.SIGKILL); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for (ours(*n) && alive(n.PID)) || procsAlive(*n) {
+	for slices.ContainsFunc(pids, alive) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("processes of %s did not die after SIGKILL", n.Name)
 		}
