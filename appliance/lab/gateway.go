@@ -68,15 +68,11 @@ func buildGateway(st *State) error {
 	}()
 	for _, host := range hostNames {
 		name := hostNS(st.Name, host)
-		st.Hosts[host] = name
-		st.Namespaces = append(st.Namespaces, name)
-		if err := st.save(); err != nil {
-			return err
-		}
-		h, err := createNS(name)
+		h, err := newNS(st, name)
 		if err != nil {
 			return err
 		}
+		st.Hosts[host] = name
 		hs[host] = h
 	}
 	for _, sw := range []string{"sw1", "sw2"} {

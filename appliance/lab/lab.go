@@ -157,12 +157,7 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 // build creates the namespaces, bridges and links, recording each
 // namespace in the state file before creating it.
 func build(st *State) error {
-	hubName := hubNS(st.Name)
-	st.Namespaces = append(st.Namespaces, hubName)
-	if err := st.save(); err != nil {
-		return err
-	}
-	hub, err := createNS(hubName)
+	hub, err := newNS(st, hubNS(st.Name))
 	if err != nil {
 		return err
 	}
@@ -173,11 +168,7 @@ func build(st *State) error {
 		}
 	}
 	for i, n := range st.Nodes {
-		st.Namespaces = append(st.Namespaces, n.Namespace)
-		if err := st.save(); err != nil {
-			return err
-		}
-		h, err := createNS(n.Namespace)
+		h, err := newNS(st, n.Namespace)
 		if err != nil {
 			return err
 		}
@@ -186,7 +177,7 @@ func build(st *State) error {
 				h.Close()
 				return fmt.Errorf("wiring %s link %d: %w", n.Name, k, err)
 			}
-			st.Links = append(st.Links, Link{ANS: n.Namespace, A: nodeLink(st.Name, k), BNS: hubName, B: hubPort(st.Name, i+1, k)})
+			st.Links = append(st.Links, Link{ANS: n.Namespace, A: nodeLink(st.Name, k), BNS: hubNS(st.Name), B: hubPort(st.Name, i+1, k)})
 		}
 		h.Close()
 	}

@@ -45,11 +45,33 @@ func inNS(ns netns.NsHandle, fn func() error) error {
 	return ferr
 }
 
+// errNSExists: a namespace the lab wanted to create is already there.
+var errNSExists = errors.New("network namespace already exists")
+
+// newNS records name in the state file, then creates it (so that a crash
+// in between still leaves it on record for lab down). A namespace that
+// already existed is not the lab's: it is taken off the record again, so
+// that cleanup never deletes it.
+func newNS(st *State, name string) (netns.NsHandle, error) {
+	st.Namespaces = append(st.Namespaces, name)
+	if err := st.save(); err != nil {
+		return 0, err
+	}
+	h, err := createNS(name)
+	if errors.Is(err, errNSExists) {
+		st.Namespaces = st.Namespaces[:len(st.Namespaces)-1]
+		if serr := st.save(); serr != nil {
+			return 0, errors.Join(err, serr)
+		}
+	}
+	return h, err
+}
+
 // createNS creates the named namespace with lo up. NewNamed switches the
 // calling thread into the new namespace; inNS switches it back.
 func createNS(name string) (netns.NsHandle, error) {
 	if _, err := os.Stat("/run/netns/" + name); err == nil {
-		return 0, fmt.Errorf("network namespace %s already exists; is another lab using that name? (ovsha lab down --name ...)", name)
+		return 0, fmt.Errorf("%w: %s; is another lab using that name? (ovsha lab down --name ...)", errNSExists, name)
 	}
 	cur, err := netns.Get()
 	if err != nil {

@@ -41,10 +41,14 @@ func newLabCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run a test cluster of ovshad nodes in network namespaces on this machine",
-		Long: `ovsha lab builds an engine-only test cluster on one machine: one network
-namespace per node, two heartbeat networks (10.201.0.0/24 = link 0,
-10.202.0.0/24 = link 1, node i has .i on both) and one ovshad per node.
-State lives in /run/ovsha-lab/<name>/. Needs root.`,
+		Long: `ovsha lab builds a whole gateway cluster on one machine, in network
+namespaces: nodes n1..nN, each with its own OVS (userspace datapath) and
+ovshad, two heartbeat networks (10.201.0.0/24 = link 0, 10.202.0.0/24 =
+link 1), two LAN switches sw1/sw2 with every node's uplinks bonded across
+them, a LAN host client and an upstream host wan, and the gateway group
+(ovs-bridge -> ovs-port bond -> ovs-interface -> LAN VIP -> WAN VIP) as
+ordinary resources. --engine-only builds just the heartbeat networks and
+ovshad. State lives in /run/ovsha-lab/<name>/. Needs root. See docs/lab.md.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd(), newLabFaultCmd(), newLabBenchCmd())
