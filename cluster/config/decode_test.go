@@ -144,15 +144,15 @@ func TestEffective(t *testing.T) {
 		nodes                                  int
 		token, retransmit, hold, consensus, lt time.Duration
 	}{
-		{"ovsha defaults, 2 nodes", nil, 2, 200, 27, 20, 60, 200},
-		{"coefficient 0 ignores node count", nil, 5, 200, 27, 20, 60, 200},
+		{"ovsha defaults, 2 nodes", nil, 2, 150, 20, 15, 45, 200},
+		{"coefficient 0 ignores node count", nil, 5, 150, 20, 15, 45, 200},
 		{"corosync defaults, 2 nodes", corosyncTotem, 2, 3000, 714, 300, 900, 200},
 		{"corosync defaults, 5 nodes: token + 3 × 650", corosyncTotem, 5, 4950, 1178, 495, 1485, 200},
-		{"coefficient unused below 3 nodes", func(t *Totem) { t.TokenCoefficient = 100 * time.Millisecond }, 2, 200, 27, 20, 60, 200},
+		{"coefficient unused below 3 nodes", func(t *Totem) { t.TokenCoefficient = 100 * time.Millisecond }, 2, 150, 20, 15, 45, 200},
 		{"explicit values are kept", func(t *Totem) {
 			t.TokenRetransmit, t.Hold, t.Consensus, t.LinkTimeout = 50*time.Millisecond, 30*time.Millisecond, 150*time.Millisecond, time.Second
-		}, 3, 200, 50, 30, 150, 1000},
-		{"link timeout follows heartbeat", func(t *Totem) { t.HeartbeatInterval = 30 * time.Millisecond }, 2, 200, 27, 20, 60, 120},
+		}, 3, 150, 50, 30, 150, 1000},
+		{"link timeout follows heartbeat", func(t *Totem) { t.HeartbeatInterval = 30 * time.Millisecond }, 2, 150, 20, 15, 45, 120},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,11 +19,17 @@ const (
 	// DefaultKeyfile: ovsha's own directory (corosync: /etc/corosync/authkey).
 	DefaultKeyfile = "/etc/ovsha/authkey"
 
-	// DefaultToken: 200 ms (corosync 3000). A dead node is noticed 200 ms
-	// after the last token it passed. Short tokens flapped on loaded hosts
-	// because the local process was descheduled; ovsha's stall detection
-	// (StallThreshold) discounts such gaps, which makes 200 ms safe.
-	DefaultToken = 200 * time.Millisecond
+	// DefaultToken: 150 ms (corosync 3000). A dead node is noticed 150 ms
+	// after the last token it passed, which is what lets the gateway VIP
+	// answer on a survivor within ~250 ms of a power loss. Short tokens
+	// flapped on loaded hosts because the local process was descheduled;
+	// ovsha's stall detection (StallThreshold) discounts a node's own
+	// scheduling gaps, and tokens go out on every link and are retransmitted
+	// up to seven times, so loss and stalls of the whole machine cause no
+	// false verdict. A single process of a peer stalled for longer than the
+	// token is indistinguishable from a dead one: raise token where peers may
+	// be descheduled that long.
+	DefaultToken = 150 * time.Millisecond
 	// DefaultTokenCoefficient: 0 (corosync 650 ms per node beyond two).
 	// On a LAN a token visit costs microseconds per node, so growing the
 	// timeout with the node count would only slow failover. Set it for
@@ -43,13 +49,15 @@ const (
 	DefaultDowncheck = 1000 * time.Millisecond
 	// DefaultFailRecvConst: 2500 rotations, corosync's value.
 	DefaultFailRecvConst = 2500
-	// DefaultSeqnoUnchangedConst: 2 rotations (corosync 30): the number of
+	// DefaultSeqnoUnchangedConst: 4 rotations (corosync 30): the number of
 	// idle token rotations before the representative holds the token for
-	// `hold`. Corosync's 30 keeps the token spinning between messages at
+	// `hold`. Four rotations after the last frame every member has seen the
+	// token's aru cover it twice, so safe deliveries never wait for a held
+	// token. Corosync's 30 keeps the token spinning between messages at
 	// moderate rates (its three daemons burn ~94% of a core at 100 msgs/s);
 	// with 2, an idle or lightly used ring passes a few dozen tokens per
 	// second, and a node with data releases a held token at once.
-	DefaultSeqnoUnchangedConst = 2
+	DefaultSeqnoUnchangedConst = 4
 	// DefaultMaxMessages: 64 (corosync 17). 64 full frames of 1500 bytes
 	// (96 KiB) fit in a default Linux UDP socket buffer (208 KiB);
 	// corosync's 17 dates from 10 Mbit/s networks.
@@ -71,7 +79,7 @@ const (
 	DefaultStallThreshold = 40 * time.Millisecond
 	// DefaultHeartbeatInterval (ovsha only): 50 ms between heartbeats on
 	// each link to each peer; with DefaultLinkTimeoutFactor a dead link is
-	// declared within one default token timeout (200 ms).
+	// declared within 200 ms.
 	DefaultHeartbeatInterval = 50 * time.Millisecond
 	// DefaultLinkTimeoutFactor: link_timeout defaults to 4 heartbeat
 	// intervals, so three lost heartbeats in a row are tolerated.

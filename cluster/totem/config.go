@@ -92,22 +92,25 @@ type Config struct {
 // DefaultConfig returns ovsha's LAN-appliance defaults for node id among nodes.
 //
 // Corosync's defaults (token 3000 ms, consensus 3600 ms) give 3-4 s failure
-// detection. ovsha targets sub-second gateway failover on a LAN, so:
-//   - Token 200 ms: a dead node is noticed 200 ms after the last token it
+// detection. ovsha targets sub-second gateway failover on a LAN, so (the
+// same values as cluster/config's defaults, which document them further):
+//   - Token 150 ms: a dead node is noticed 150 ms after the last token it
 //     passed; a node that is itself descheduled does not count the gap (see
 //     StallThreshold), which is what made short tokens flap on shared VMs.
-//   - TokenRetransmit 27 ms (token / (7 + 0.2), corosync's formula with
-//     token_retransmits_before_loss_const 7): the token is resent up to seven times before a
-//     loss is declared, so 10% random packet loss (and redundant links) never
-//     looks like a dead node.
-//   - Hold 20 ms after SeqnoUnchangedConst (2; corosync 30) idle
-//     rotations: an idle ring passes ~50 tokens per second per node and a
-//     ring at a few hundred messages per second does not spin the token
-//     between them, so CPU stays near zero; a node with data cancels the
-//     hold at once (HoldCancel), so holding costs about one hop of latency.
-//   - Consensus 60 ms, Join 15 ms: live nodes answer a join within a
-//     millisecond on a LAN; four join rounds fit in consensus.
-//   - Merge 200 ms: separated rings find each other within one token time.
+//   - TokenRetransmit 20 ms (token / (7 + 0.2), corosync's formula with
+//     token_retransmits_before_loss_const 7): the token is resent up to
+//     seven times before a loss is declared, on every link, so 10% random
+//     packet loss never looks like a dead node.
+//   - Hold 15 ms after SeqnoUnchangedConst (4; corosync 30) idle
+//     rotations: an idle ring passes a few dozen tokens per second per node
+//     and a ring at a few hundred messages per second does not spin the
+//     token between them; a node with data cancels the hold at once
+//     (HoldCancel), so holding costs about one hop of latency.
+//   - Consensus 45 ms, Join 15 ms: live nodes answer a join within a
+//     millisecond on a LAN; three join rounds fit in consensus. A successor
+//     that never answered the token is failed without waiting for it.
+//   - Merge 200 ms: separated rings find each other within a fifth of a
+//     second.
 //   - MaxMessages 64, WindowSize 256: frames are packed to MaxFrame bytes,
 //     so one visit can carry ~90 KB; Corosync's 17/50 were chosen for 10 Mbit
 //     LANs.
@@ -115,15 +118,15 @@ func DefaultConfig(id NodeID, nodes []NodeID) Config {
 	return Config{
 		ID:                  id,
 		Nodes:               slices.Clone(nodes),
-		Token:               200 * time.Millisecond,
-		TokenRetransmit:     27 * time.Millisecond,
-		Hold:                20 * time.Millisecond,
+		Token:               150 * time.Millisecond,
+		TokenRetransmit:     20 * time.Millisecond,
+		Hold:                15 * time.Millisecond,
 		Join:                15 * time.Millisecond,
-		Consensus:           60 * time.Millisecond,
+		Consensus:           45 * time.Millisecond,
 		Merge:               200 * time.Millisecond,
 		SendJoin:            0,
 		FailRecvConst:       2500,
-		SeqnoUnchangedConst: 2,
+		SeqnoUnchangedConst: 4,
 		MaxMessages:         64,
 		WindowSize:          256,
 		MaxFrame:            1360, // netmtu 1500 less IP, UDP, transport and frame headers
