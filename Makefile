@@ -10,7 +10,7 @@ BIN         := bin
 TEST_TIMEOUT ?= 30m
 FUZZTIME    ?= 20s
 # Debian packages the tests and the lab need (root-only tests use them).
-DEB_PKGS    := iproute2 nftables iptables ethtool openvswitch-switch iputils-arping tcpdump resource-agents util-linux
+DEB_PKGS    := iproute2 nftables iptables ethtool openvswitch-switch iputils-arping tcpdump resource-agents util-linux mtools dosfstools
 
 .PHONY: help build deps test vet bench fuzz lab lab-down sim clean
 
@@ -22,6 +22,8 @@ help:
 	@echo "make lab       install OVS if missing, build, start the gateway lab (root): 3 nodes, switches, client, wan"
 	@echo "make lab-down  stop the lab and remove everything it created"
 	@echo "make sim       seeded Totem simulation over 1000 seeds"
+	@echo "make image     build the appliance disk image (dist/; SIGNING_KEY=key.pem signs it)"
+	@echo "make image-test  boot test: two VMs under QEMU, quorate cluster, A/B upgrade and rollback (root)"
 
 build:
 	$(GO) build -trimpath -o $(BIN)/ovshad ./cmd/ovshad
@@ -74,3 +76,6 @@ sim: build
 
 clean:
 	rm -rf $(BIN)
+
+# The appliance image: make image, make image-test (see image/README.md).
+include image/image.mk

@@ -30,7 +30,7 @@ func (e ESP) run(ctx context.Context, tool string, args ...string) ([]byte, erro
 	}
 	all := append([]string{"-i", fmt.Sprintf("%s@@%d", e.Disk, e.Offset)}, args...)
 	cmd := exec.CommandContext(ctx, tool, all...)
-	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1", "MTOOLS_NO_VFAT=0")
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -146,7 +146,10 @@ type Status struct {
 }
 
 // Status reports the booted slot, both slots' versions and entries.
-func (s *System) Status() (*Status, error) {
+func (s *System) Status(ctx context.Context) (*Status, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	slot, err := s.BootedSlot()
 	if err != nil {
 		return nil, err
@@ -189,7 +192,10 @@ func (s *System) Status() (*Status, error) {
 // Rollback makes the other slot boot next: its newest entry gets a new
 // generation (newest of all) and no boot counter. A slot whose entry
 // failed its trial (no tries left) is refused unless force is set.
-func (s *System) Rollback(force bool) (BootEntry, error) {
+func (s *System) Rollback(ctx context.Context, force bool) (BootEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return BootEntry{}, err
+	}
 	slot, err := s.BootedSlot()
 	if err != nil {
 		return BootEntry{}, err

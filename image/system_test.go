@@ -107,7 +107,7 @@ func TestUpgradeWritesInactiveSlot(t *testing.T) {
 	if a := readFile(t, filepath.Join(s.PartDir, "root-a")); strings.Trim(a, "\x00") != "" {
 		t.Fatal("the booted slot was written")
 	}
-	st, err := s.Status()
+	st, err := s.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestRollback(t *testing.T) {
 	s := fakeSystem(t, "b")
 	dir := filepath.Join(s.ESPDir, "loader/entries")
 	os.WriteFile(filepath.Join(dir, "ovsha-2-b.conf"), []byte("x"), 0o644)
-	e, err := s.Rollback(false)
+	e, err := s.Rollback(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,15 +167,15 @@ func TestRollback(t *testing.T) {
 	// a slot that failed its trial is refused unless forced
 	s = fakeSystem(t, "b")
 	os.Rename(filepath.Join(s.ESPDir, "loader/entries/ovsha-1-a.conf"), filepath.Join(s.ESPDir, "loader/entries/ovsha-1-a+0-3.conf"))
-	if _, err := s.Rollback(false); err == nil || !strings.Contains(err.Error(), "failed its trial boot") {
+	if _, err := s.Rollback(context.Background(), false); err == nil || !strings.Contains(err.Error(), "failed its trial boot") {
 		t.Fatalf("error %v", err)
 	}
-	if _, err := s.Rollback(true); err != nil {
+	if _, err := s.Rollback(context.Background(), true); err != nil {
 		t.Fatalf("forced: %v", err)
 	}
 	// nothing to roll back to
 	s = fakeSystem(t, "a")
-	if _, err := s.Rollback(false); err == nil || !strings.Contains(err.Error(), "slot b has no boot entry") {
+	if _, err := s.Rollback(context.Background(), false); err == nil || !strings.Contains(err.Error(), "slot b has no boot entry") {
 		t.Fatalf("error %v", err)
 	}
 }

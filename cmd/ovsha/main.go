@@ -40,6 +40,8 @@ func newRootCmd() *cobra.Command {
 		newLabCmd(),
 		newCmapCmd(),
 		newReloadCmd(),
+		newImageCmd(),
+		newSystemCmd(),
 	)
 	return root
 }

@@ -37,7 +37,7 @@ func newSystemStatusCmd() *cobra.Command {
 		Short: "Booted slot, both slots' versions, boot entries and counters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := image.DefaultSystem(nil).Status()
+			st, err := image.DefaultSystem(nil).Status(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func newSystemRollbackCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := newLogger(cmd.ErrOrStderr())
 			sys := image.DefaultSystem(log)
-			e, err := sys.Rollback(force)
+			e, err := sys.Rollback(cmd.Context(), force)
 			if err != nil {
 				return err
 			}

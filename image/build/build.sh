@@ -28,6 +28,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+export PATH="$PATH:/usr/local/go/bin" # sudo drops Debian's Go from PATH
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 

@@ -21,6 +21,10 @@ enable ovshad.service multi-user.target.wants
 enable ovsha-boot-check.service multi-user.target.wants
 enable ovsha-boot-check.service boot-complete.target.requires
 
+# no boot loader random seed: it writes an EFI variable (system token) and
+# the ESP at boot; the kernel has its own entropy sources
+ln -sf /dev/null "$R/etc/systemd/system/systemd-boot-system-token.service"
+
 # read-only root: mount points, empty machine-id (transient id at boot),
 # /etc/ovsha lives on the data partition
 mkdir -p "$R/data" "$R/boot"

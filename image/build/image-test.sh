@@ -64,7 +64,11 @@ echo "  total:             $(elapsed "$T0")s"
 echo "  test image: raw $(($(stat -c%s "$img") / 1048576)) MiB apparent, $(du -m "$img" | cut -f1) MiB allocated"
 [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 if [ "$status" != 0 ]; then
-	echo "image-test: FAILED (consoles: ${KEEP:+$WORK/n1.log, n2.log; }rerun with KEEP=1 to keep them)"
+	if [ -n "${KEEP:-}" ]; then
+		echo "image-test: FAILED (consoles: $WORK/n1.lines, $WORK/n2.lines)"
+	else
+		echo "image-test: FAILED (rerun with KEEP=1 to keep the consoles)"
+	fi
 	exit "$status"
 fi
 echo "image-test: PASSED"

@@ -52,6 +52,7 @@ loader_conf() {
 	echo "console-mode keep"
 	echo "auto-entries no"
 	echo "auto-firmware no"
+	echo "random-seed-mode off"
 	[ "$1" = test ] || echo "editor no"
 }
 

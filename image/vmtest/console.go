@@ -37,8 +37,15 @@ func newConsole(start time.Time, fail []*regexp.Regexp) *Console {
 	return &Console{changed: make(chan struct{}), start: start, Fail: fail}
 }
 
-// read consumes r until EOF, copying raw bytes to log.
+// read consumes r until EOF, copying raw bytes to log, then closes the
+// console.
 func (c *Console) read(r io.Reader, log io.Writer) {
+	c.feed(r, log)
+	c.close()
+}
+
+// feed consumes r until EOF, copying raw bytes to log.
+func (c *Console) feed(r io.Reader, log io.Writer) {
 	br := bufio.NewReaderSize(io.TeeReader(r, log), 64<<10)
 	for {
 		s, err := br.ReadString('\n')
@@ -46,13 +53,19 @@ func (c *Console) read(r io.Reader, log io.Writer) {
 			c.add(strings.TrimRight(ansiRE.ReplaceAllString(s, ""), "\n"))
 		}
 		if err != nil {
-			break
+			return
 		}
 	}
+}
+
+// close marks the end of the console: waits fail from now on.
+func (c *Console) close() {
 	c.mu.Lock()
-	c.closed = true
-	close(c.changed)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.changed)
+	}
 }
 
 func (c *Console) add(text string) {

@@ -2,7 +2,6 @@ package vmtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,16 +51,25 @@ type VMConfig struct {
 	Accel    string // "tcg" (default) or "kvm"
 }
 
-// VM is a running QEMU guest.
+// VM is a running QEMU guest. A guest reboot ends the QEMU process
+// (-no-reboot) and the VM starts a new one on the same disk and firmware
+// variables: a cold start, because OVMF's warm reset under software
+// emulation sometimes took minutes before the boot loader ran.
 type VM struct {
 	Cfg     VMConfig
 	Console *Console
 	Started time.Time
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	log     *os.File
-	lines   *os.File
-	done    chan struct{}
+	// Restarts counts guest reboots.
+	Restarts int
+
+	args     []string
+	log      *os.File
+	lines    *os.File
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	stopping bool
+	done     chan struct{}
 }
 
 // PrepareDisk creates the VM's qcow2 overlay over the base image and
@@ -149,7 +158,7 @@ func Start(ctx context.Context, c VMConfig, overlay string) (*VM, error) {
 	}
 	args := []string{"netns", "exec", c.NetNS, "qemu-system-x86_64",
 		"-name", c.Name, "-accel", c.Accel, "-cpu", cpu, "-smp", "1", "-m", fmt.Sprint(c.MemMiB),
-		"-machine", "q35", "-nographic", "-nodefaults", "-serial", "stdio",
+		"-machine", "q35", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + ovmfCode,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
 		"-drive", "if=virtio,format=qcow2,file=" + overlay,
@@ -165,41 +174,79 @@ func Start(ctx context.Context, c VMConfig, overlay string) (*VM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating console log: %w", err)
 	}
-	cmd := exec.Command("ip", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
-	cmd.Stderr = cmd.Stdout
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
 	lines, err := os.Create(filepath.Join(c.Dir, c.Name+".lines"))
 	if err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("creating console log: %w", err)
 	}
-	vm := &VM{Cfg: c, cmd: cmd, stdin: stdin, log: logf, lines: lines, done: make(chan struct{}), Started: time.Now()}
+	vm := &VM{Cfg: c, args: args, log: logf, lines: lines, done: make(chan struct{}), Started: time.Now()}
 	vm.Console = newConsole(vm.Started, DefaultFail)
 	vm.Console.stamped = lines
-	if err := cmd.Start(); err != nil {
+	stdout, err := vm.spawn()
+	if err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("starting qemu for %s: %w", c.Name, err)
+		lines.Close()
+		return nil, err
 	}
-	go func() {
-		vm.Console.read(stdout, logf)
-		close(vm.done)
-	}()
+	go vm.supervise(stdout)
 	return vm, nil
+}
+
+// spawn starts one QEMU process.
+func (vm *VM) spawn() (io.Reader, error) {
+	cmd := exec.Command("ip", vm.args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = cmd.Stdout
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting qemu for %s: %w", vm.Cfg.Name, err)
+	}
+	vm.mu.Lock()
+	vm.cmd, vm.stdin = cmd, stdin
+	vm.mu.Unlock()
+	return stdout, nil
+}
+
+// supervise feeds the console and restarts QEMU after a guest reboot
+// (QEMU exits 0), until Stop or a QEMU failure.
+func (vm *VM) supervise(stdout io.Reader) {
+	defer close(vm.done)
+	defer vm.Console.close()
+	for {
+		vm.Console.feed(stdout, vm.log)
+		vm.mu.Lock()
+		cmd, stopping := vm.cmd, vm.stopping
+		vm.mu.Unlock()
+		err := cmd.Wait()
+		if stopping || err != nil {
+			if err != nil && !stopping {
+				vm.Console.add(fmt.Sprintf("== qemu exited: %v", err))
+			}
+			return
+		}
+		vm.Restarts++
+		vm.Console.add("== guest rebooted: qemu cold-started again")
+		var serr error
+		if stdout, serr = vm.spawn(); serr != nil {
+			vm.Console.add("== " + serr.Error())
+			return
+		}
+	}
 }
 
 // Send types s on the serial console.
 func (vm *VM) Send(s string) error {
-	_, err := io.WriteString(vm.stdin, s)
+	vm.mu.Lock()
+	w := vm.stdin
+	vm.mu.Unlock()
+	_, err := io.WriteString(w, s)
 	return err
 }
 
@@ -230,24 +277,24 @@ func (vm *VM) Shell(ctx context.Context, command string) (int, error) {
 
 // Stop ends the VM (SIGTERM, then SIGKILL) and waits for it.
 func (vm *VM) Stop() error {
-	if vm.cmd.Process == nil {
-		return nil
+	vm.mu.Lock()
+	vm.stopping = true
+	cmd := vm.cmd
+	vm.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	}
-	_ = syscall.Kill(-vm.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-vm.done:
 	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-vm.cmd.Process.Pid, syscall.SIGKILL)
+		if cmd != nil && cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 		<-vm.done
 	}
-	err := vm.cmd.Wait()
 	vm.log.Close()
 	vm.lines.Close()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return nil // killed on purpose
-	}
-	return err
+	return nil
 }
 
 func run(ctx context.Context, name string, args ...string) error {
