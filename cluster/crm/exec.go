@@ -163,15 +163,15 @@ func (c *CRM) lookupDef(rsc, task string, intervalMS int64) (*resourceDef, error
 	}
 	if c.cib.Config.OpDefaults != nil {
 		if v, ok := cib.Lookup(c.cib.Config.OpDefaults.Meta, "timeout"); ok {
-			if ms := parseMsec(v); ms > 0 {
+			if ms := cib.DurationMS(v); ms > 0 {
 				d.timeout = time.Duration(ms) * time.Millisecond
 			}
 		}
 	}
 	if r.Ops != nil {
 		for _, op := range r.Ops.Ops {
-			if op.Name == task && parseMsec(op.Interval) == intervalMS && op.Timeout != "" {
-				if ms := parseMsec(op.Timeout); ms > 0 {
+			if op.Name == task && cib.DurationMS(op.Interval) == intervalMS && op.Timeout != "" {
+				if ms := cib.DurationMS(op.Timeout); ms > 0 {
 					d.timeout = time.Duration(ms) * time.Millisecond
 				}
 			}
@@ -249,34 +249,4 @@ func (e *executor) do(ctx context.Context, req execRequest) *opResult {
 	}
 	lvl("action finished", "rsc", req.Resource, "op", opName(res), "rc", agents.Result(res.RC).String(), "took_ms", res.DurationMS, "reason", res.Reason)
 	return res
-}
-
-// parseMsec reads a Pacemaker duration ("10s", "500ms", "1min", "20")
-// in milliseconds; -1 when unreadable.
-func parseMsec(s string) int64 {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return 0
-	}
-	i := 0
-	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
-		i++
-	}
-	v, err := strconv.ParseFloat(s[:i], 64)
-	if err != nil {
-		return -1
-	}
-	mult := 1000.0
-	switch strings.TrimSpace(s[i:]) {
-	case "", "s", "sec", "secs":
-	case "ms", "msec", "msecs":
-		mult = 1
-	case "m", "min", "mins":
-		mult = 60000
-	case "h", "hr", "hrs":
-		mult = 3600000
-	default:
-		return -1
-	}
-	return int64(v * mult)
 }

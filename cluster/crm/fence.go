@@ -58,7 +58,7 @@ func (c *CRM) devicesFor(target string) (devs []fenceDevice, action string, time
 	}
 	timeout = defaultFenceTimeout
 	if v, ok := c.cib.Property("fencing-timeout"); ok {
-		if ms := parseMsec(v); ms > 0 {
+		if ms := cib.DurationMS(v); ms > 0 {
 			timeout = time.Duration(ms) * time.Millisecond
 		}
 	}

@@ -135,7 +135,7 @@ func (ws *workingSet) configure(r *resource) {
 		}
 	}
 	if v, ok := m["failure-timeout"]; ok {
-		r.failureTimeout = parseMsec(v) / 1000
+		r.failureTimeout = cib.DurationMS(v) / 1000
 	}
 	r.targetStopped = strings.EqualFold(m["target-role"], "Stopped")
 	r.managed = boolOr(m, "is-managed", true) && !boolOr(m, "maintenance", false) && !ws.opts.maintenanceMode
@@ -172,7 +172,7 @@ func (ws *workingSet) configure(r *resource) {
 		if cr.Ops != nil {
 			for _, op := range cr.Ops.Ops {
 				om := nvMap(op.Meta)
-				d := opDef{name: op.Name, interval: parseMsec(op.Interval), onFail: op.OnFail, role: op.Role, timeout: op.Timeout, enabled: true}
+				d := opDef{name: op.Name, interval: cib.DurationMS(op.Interval), onFail: op.OnFail, role: op.Role, timeout: op.Timeout, enabled: true}
 				if d.onFail == "" {
 					d.onFail = om["on-fail"]
 				}
