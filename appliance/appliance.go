@@ -32,8 +32,9 @@ import (
 //	configuration (cluster/config)  → authkey (transport.ReadKey)
 //	→ UDP transport (cluster/transport) → membership runtime around the
 //	Totem engine (cluster/membership, cluster/totem) → votequorum fed from
-//	every regular configuration (cluster/quorum) → control API on the unix
-//	socket (server.go, source.go).
+//	every regular configuration (cluster/quorum) → resource manager
+//	(cluster/crm with the agents registry; crm.go) → control API on the
+//	unix socket (server.go, source.go, crmserver.go, controlapi.go).
 type Appliance struct {
 	log     *slog.Logger
 	opts    Options

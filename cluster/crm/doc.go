@@ -4,7 +4,7 @@
 //
 // It owns:
 //
-//   - the replicated CIB (replicate.go, apply.go, sync.go): every change is
+//   - the replicated CIB (crm.go, msg.go, apply.go, sync.go): every change is
 //     a message in Totem's total order (safe delivery), applied identically
 //     by every member and persisted by each (cluster/cib/store) before the
 //     origin acknowledges it; when configurations merge, every member
