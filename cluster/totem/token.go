@@ -46,7 +46,7 @@ func (e *Engine) handleToken(from NodeID, t *wire.Token) {
 	if t.TokenSeq <= e.tok.lastSeq {
 		// A retransmitted copy of a token we already have: tell the
 		// sender, so that it stops and does not suspect us.
-		e.emitTo(from, &wire.TokenAck{Sender: e.cfg.ID, Ring: t.Ring}, false)
+		e.emitTo(from, &wire.TokenAck{Sender: e.cfg.ID, Ring: t.Ring, TokenSeq: t.TokenSeq}, false)
 		return
 	}
 	c := *t
@@ -357,8 +357,10 @@ func (e *Engine) wantToken() {
 }
 
 // handleTokenAck: our successor already has the token we keep resending.
+// The ack names the copy it answers: a late ack for an earlier token must
+// not stop the retransmission of a newer one that may well be lost.
 func (e *Engine) handleTokenAck(m *wire.TokenAck) {
-	if tk, ok := e.tok.retrans.(*wire.Token); ok && tk.Ring == m.Ring && e.tok.retransTo == m.Sender {
+	if tk, ok := e.tok.retrans.(*wire.Token); ok && tk.Ring == m.Ring && e.tok.retransTo == m.Sender && tk.TokenSeq == m.TokenSeq {
 		e.cancelRetransmit()
 	}
 }

@@ -101,7 +101,7 @@ func describe(m wire.Message) string {
 	case *wire.Leave:
 		return fmt.Sprintf("leave sender=%d ring=%s", m.Sender, ringStr(m.Ring))
 	case *wire.TokenAck:
-		return fmt.Sprintf("token-ack sender=%d ring=%s", m.Sender, ringStr(m.Ring))
+		return fmt.Sprintf("token-ack sender=%d ring=%s tseq=%d", m.Sender, ringStr(m.Ring), m.TokenSeq)
 	}
 	return fmt.Sprintf("%T", m)
 }

@@ -54,7 +54,7 @@ func Decode(b []byte) (Message, error) {
 		m = &Leave{Sender: s, Ring: r}
 	case KindTokenAck:
 		s, r := d.senderRing()
-		m = &TokenAck{Sender: s, Ring: r}
+		m = &TokenAck{Sender: s, Ring: r, TokenSeq: d.u64("TokenSeq", -1)}
 	default:
 		return nil, &FieldError{Field: "kind", Offset: 1, Err: fmt.Errorf("kind %d: %w", b[1], ErrKind)}
 	}

@@ -83,7 +83,8 @@
 //	             8 HighDelivered
 //	             8 HighReceived
 //
-//	MergeDetect (5), HoldCancel (6), Leave (7), TokenAck (8): 18 bytes
+//	MergeDetect (5), HoldCancel (6), Leave (7): 18 bytes
+//	TokenAck (8): the same 18 bytes, then TokenSeq u64 (26 bytes)
 //	    2    4 Sender             nonzero
 //	    6   12 Ring
 //

@@ -70,6 +70,7 @@ func Append(dst []byte, m Message) []byte {
 	case *TokenAck:
 		if m != nil {
 			dst = appendSenderRing(dst, m.Sender, m.Ring)
+			dst = binary.LittleEndian.AppendUint64(dst, m.TokenSeq)
 		}
 	}
 	return dst
@@ -105,7 +106,7 @@ func Size(m Message) int {
 		}
 	case *TokenAck:
 		if m != nil {
-			return HeaderSize + 4 + ringIDSize
+			return HeaderSize + 4 + ringIDSize + 8
 		}
 	case *Leave:
 		if m != nil {

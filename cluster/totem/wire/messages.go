@@ -147,6 +147,9 @@ type HoldCancel struct {
 type TokenAck struct {
 	Sender NodeID
 	Ring   RingID
+	// TokenSeq is the TokenSeq of the retransmitted copy being answered:
+	// only a retransmission of that very token is stopped by it.
+	TokenSeq uint64
 }
 
 // Leave announces that Sender leaves Ring on purpose (shutdown), so the

@@ -82,7 +82,7 @@ func goldenCases() []goldenCase {
 		{"merge_detect", &MergeDetect{Sender: 1, Ring: RingID{Rep: 1, Seq: 0x0102030405060708}}},
 		{"hold_cancel", &HoldCancel{Sender: 3, Ring: RingID{Rep: 1, Seq: 12}}},
 		{"leave", &Leave{Sender: 0x01020304, Ring: RingID{Rep: 1, Seq: 12}}},
-		{"token_ack", &TokenAck{Sender: 2, Ring: RingID{Rep: 1, Seq: 12}}},
+		{"token_ack", &TokenAck{Sender: 2, Ring: RingID{Rep: 1, Seq: 12}, TokenSeq: 0x0102030405060708}},
 	}
 }
 
@@ -198,7 +198,7 @@ func (g gen) message() Message {
 	case KindHoldCancel:
 		return &HoldCancel{Sender: g.id(), Ring: g.ring()}
 	case KindTokenAck:
-		return &TokenAck{Sender: g.id(), Ring: g.ring()}
+		return &TokenAck{Sender: g.id(), Ring: g.ring(), TokenSeq: g.u64()}
 	default:
 		return &Leave{Sender: g.id(), Ring: g.ring()}
 	}
