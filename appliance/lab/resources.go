@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/ovsha/ovsha/appliance"
+	"github.com/ovsha/ovsha/cluster/cib"
+	"github.com/ovsha/ovsha/ovs"
 )
 
 // gatewayCommands are the `ovsha` commands that configure the gateway
@@ -26,8 +31,11 @@ func gatewayCommands() [][]string {
 		{"property", "set", "fencing-enabled=false"},
 		{"rsc-defaults", "resource-stickiness=100"},
 		{"resource", "create", bridgeRes, "ovs-bridge", "bridge_name=" + bridgeRes, "datapath_type=netdev", "--group", GatewayGroup},
+		// The bond's monitor publishes its health (node attribute
+		// ovsha-bond-bond0), which uplinkRule reads.
 		{"resource", "create", bondRes, "ovs-port", "bridge_name=" + bridgeRes, "port_name=" + bondRes,
-			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup", "--group", GatewayGroup},
+			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup",
+			"op", "monitor", "interval=1s", "timeout=10s", "--group", GatewayGroup},
 		{"resource", "create", lanIf, "ovs-interface", "bridge_name=" + bridgeRes, "interface_name=" + lanIf, "--group", GatewayGroup},
 		vip("lan-vip", LANVIP, lanIf),
 		vip("wan-vip", WANVIP, wanLink),
@@ -38,14 +46,96 @@ func gatewayCommands() [][]string {
 var GatewayResources = []string{bridgeRes, bondRes, lanIf, "lan-vip", "wan-vip"}
 
 // configureGateway runs gatewayCommands with the ovsha CLI against node
-// n1's control socket.
+// n1's control socket, then adds the uplink rule.
 func configureGateway(ctx context.Context, st *State, ovsha string) error {
 	for _, args := range gatewayCommands() {
 		if err := runCLI(ctx, ovsha, st.Nodes[0].Socket, args...); err != nil {
 			return err
 		}
+		if len(args) > 2 && args[0] == "resource" && args[1] == "create" {
+			if err := waitStarted(ctx, st.Nodes[0].Socket, args[2]); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return addUplinkRule(ctx, st.Nodes[0].Socket)
+}
+
+// waitStarted waits until rsc is started and the DC runs no transition,
+// as an operator would before typing the next command. A CIB change that
+// aborts the transition between a start and its recurring monitor would
+// otherwise leave the resource unmonitored: the scheduler does not
+// schedule a recurring monitor again for a resource that is already
+// running (seen with bond0, whose monitor publishes the bond health).
+func waitStarted(ctx context.Context, socket, rsc string) error {
+	c := appliance.NewClient(socket)
+	last := "no answer"
+	for {
+		s, err := c.CRMStatus(ctx)
+		if err == nil {
+			last = "not configured"
+			for _, r := range s.Resources {
+				if r.ID == rsc {
+					last = fmt.Sprintf("%s on %v", r.Role, r.Nodes)
+					if r.Role == "Started" && !s.TransitionInProgress {
+						return nil
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to start (last: %s): %w", rsc, last, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// UplinkRule is the id of the location constraint that keeps the gateway
+// off a node whose bond has no enabled member.
+const UplinkRule = "location-gateway-uplink"
+
+// addUplinkRule adds, through the CIB API (the CLI has no rule syntax),
+//
+//	<rsc_location id="location-gateway-uplink" rsc="gateway">
+//	  <rule score="-INFINITY"><expression attribute="ovsha-bond-bond0" operation="eq" value="down"/></rule>
+//	</rsc_location>
+//
+// so that losing both uplinks of the holder moves the gateway, while
+// losing one (the bond fails over inside OVS) does not. Only the node
+// running bond0 publishes the attribute; nodes without it are unaffected.
+func addUplinkRule(ctx context.Context, socket string) error {
+	c := appliance.NewClient(socket)
+	// Status updates (probe results) move num_updates between the read
+	// and the write; the write is refused then, so re-read and retry.
+	for attempt := 0; ; attempt++ {
+		cur, err := c.CIB(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the CIB to add %s: %w", UplinkRule, err)
+		}
+		doc, err := cib.Parse([]byte(cur.XML))
+		if err != nil {
+			return fmt.Errorf("parsing the CIB to add %s: %w", UplinkRule, err)
+		}
+		doc.Config.Constraints.Items = append(doc.Config.Constraints.Items, cib.Constraint{
+			Kind: cib.KindLocation, ID: UplinkRule, Rsc: GatewayGroup,
+			Rules: []cib.Rule{{ID: UplinkRule + "-rule", Score: "-INFINITY", Expressions: []cib.Expression{{
+				ID: UplinkRule + "-expr", Attribute: ovs.BondAttribute(bondRes), Operation: "eq", Value: ovs.BondDown}}}},
+		})
+		data, err := doc.MarshalXMLBytes()
+		if err != nil {
+			return fmt.Errorf("encoding the CIB with %s: %w", UplinkRule, err)
+		}
+		base := cur.Version
+		_, err = c.ReplaceCIB(ctx, appliance.CIBReplaceRequest{BaseVersion: &base, XML: string(data), Reason: "lab: " + UplinkRule})
+		if errors.Is(err, appliance.ErrConflict) && attempt < 20 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("adding %s: %w", UplinkRule, err)
+		}
+		return nil
+	}
 }
 
 // runCLI runs `ovsha --socket SOCK ARGS...` and fails with its stderr.

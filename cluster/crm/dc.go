@@ -37,16 +37,20 @@ func (c *CRM) markDirty(trigger string) {
 	}
 }
 
-// isDC: the lowest node id of a quorate, synchronised configuration.
+// isDC: the lowest node id of the synchronised configuration. A partition
+// without quorum has a DC too, as in Pacemaker: it runs the scheduler with
+// quorum lost, which applies no-quorum-policy (stop: the minority stops its
+// resources; freeze; suicide). Without it, a node cut off from the majority
+// would keep its VIP while the majority starts it elsewhere.
 func (c *CRM) isDC() bool {
-	return c.sync == nil && len(c.members) > 0 && c.members[0] == c.cfg.Local.ID && c.cfg.Quorate()
+	return c.sync == nil && len(c.members) > 0 && c.members[0] == c.cfg.Local.ID
 }
 
 // DC returns the current DC's name ("" when there is none).
 func (c *CRM) DC() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sync != nil || len(c.members) == 0 || !c.cfg.Quorate() {
+	if c.sync != nil || len(c.members) == 0 {
 		return ""
 	}
 	return c.nodeName(c.members[0])
