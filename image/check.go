@@ -43,6 +43,10 @@ type CheckOptions struct {
 	Interval time.Duration
 	// Out receives the marker lines (the console, through the journal).
 	Out io.Writer
+	// AfterBootOK, when set, runs once the boot is good (e.g. clear the
+	// standby an upgrade set: HandOver.Unstandby). Its error is logged,
+	// never fails the boot.
+	AfterBootOK func(ctx context.Context) error
 }
 
 // Check decides whether this boot is good: OVS answers, ovshad is ready
@@ -115,6 +119,11 @@ func (s *System) Check(ctx context.Context, o CheckOptions) error {
 	}
 	fmt.Fprintf(o.Out, "%s node=%s members=%d slot=%s\n", MarkerQuorate, q.Node, q.Members, slot)
 	fmt.Fprintf(o.Out, "%s slot=%s version=%s trial=%t\n", MarkerBootOK, slot, version, trial)
+	if o.AfterBootOK != nil {
+		if err := o.AfterBootOK(ctx); err != nil {
+			s.log().Warn("after the boot check", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -2,8 +2,10 @@
 // reading its GPT and release manifest (Info), checking its checksum and
 // ed25519 signature (Verify, Sign), writing it to a disk or file with the
 // node's seed (Flash), validating and importing a seed on first boot
-// (ValidateSeed, ImportSeed, NodeConf), and the A/B slot logic of a
-// running appliance (System: status, upgrade, rollback, boot check).
+// (ValidateSeed, ImportSeed, NodeConf), the A/B slot logic
+// of a running appliance (System: status, upgrade, rollback, boot check)
+// and the hand-over around its reboots (HandOver: standby before, clear
+// after the boot check).
 //
 // The image itself is built by the scripts in image/build (make image);
 // the boot test lives in image/vmtest (make image-test).

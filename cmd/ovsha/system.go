@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/ovsha/ovsha/appliance"
+	"github.com/ovsha/ovsha/cluster/cib"
 	"github.com/ovsha/ovsha/image"
 	"github.com/spf13/cobra"
 )
@@ -81,31 +83,69 @@ func renderSystemStatus(w io.Writer, st *image.Status) {
 	}
 }
 
-// standbyBeforeReboot is the upgrade's hand-over step: put this node in
-// standby and wait until its resources run elsewhere, so the reboot costs
-// no more than a planned switchover. The resource manager does not exist
-// yet, so there is nothing to hand over: it logs that and returns.
-func standbyBeforeReboot(log *slog.Logger, out io.Writer) func(context.Context) error {
-	return func(context.Context) error {
-		fmt.Fprintf(out, "%s skipped: no resource manager yet, so no resources to move before the reboot\n", image.MarkerStandby)
-		log.Warn("standby before reboot: no-op until the resource manager exists (ovsha node standby)")
-		return nil
+// standbyMarkFile records that a reboot put this node in standby; the
+// next boot's check (ovsha system check) clears the standby and the file.
+const standbyMarkFile = applianceDataDir + "/standby-for-reboot"
+
+// handOver is the reboot's hand-over through ovshad's control API at
+// socket: the standby attribute is written exactly as `ovsha node standby`
+// and `ovsha node unstandby` write it (setNodeAttr, one CIB
+// read-modify-write with 409 retries).
+func handOver(socket string, wait time.Duration, log *slog.Logger, out io.Writer) image.HandOver {
+	client := appliance.NewClient(socket)
+	return image.HandOver{
+		Node: func(ctx context.Context) (string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			q, err := client.Quorum(ctx)
+			if err != nil {
+				return "", err
+			}
+			return q.Node.Name, nil
+		},
+		Status: func(ctx context.Context) (appliance.CRMStatusResponse, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return client.CRMStatus(ctx)
+		},
+		SetStandby: func(ctx context.Context, node string, on bool) error {
+			verb, value := "standby", "on"
+			if !on {
+				verb, value = "unstandby", ""
+			}
+			e := cibEdit{client: client, reason: "node " + verb + " " + node + " (system reboot)", timeout: 30 * time.Second}
+			_, err := e.apply(ctx, func(c *cib.CIB) error { return setNodeAttr(c, node, "standby", value) })
+			var nc noChange
+			if errors.As(err, &nc) {
+				return nil
+			}
+			return err
+		},
+		MarkFile: standbyMarkFile,
+		Timeout:  wait,
+		Out:      out,
+		Log:      log,
 	}
 }
 
 func newSystemUpgradeCmd() *cobra.Command {
 	var vf verifyFlags
+	var socket string
 	var tries int
 	var noReboot bool
+	var standbyWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "upgrade IMAGE",
 		Short: "Install an image into the inactive slot and reboot into it (rolled back automatically if it fails)",
 		Long: `Verify IMAGE (a file, or a block device with --sha256), write its root into
 the inactive slot and its kernel image to the ESP with a boot entry that boots
 next on trial (systemd-boot boot counting, --tries attempts), put this node in
-standby and reboot. The new slot is kept once boot-complete.target is reached
-(ovsha-boot-check: OVS up, ovshad ready, cluster quorate); otherwise the node
-comes back on the previous slot by itself.`,
+standby, wait until its resources run elsewhere (at most --standby-wait, then
+reboot anyway with a warning) and reboot. Without a reachable ovshad or
+resource manager the standby is skipped. The new slot is kept once
+boot-complete.target is reached (ovsha-boot-check: OVS up, ovshad ready,
+cluster quorate; it then clears the standby); otherwise the node comes back
+on the previous slot by itself, whose boot check clears the standby too.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vo, _, err := vf.options()
@@ -118,7 +158,7 @@ comes back on the previous slot by itself.`,
 			start := time.Now()
 			sys := image.DefaultSystem(log)
 			res, err := sys.Upgrade(cmd.Context(), args[0], image.UpgradeOptions{
-				Verify: vo, Tries: tries, Progress: p.update, Standby: standbyBeforeReboot(log, out),
+				Verify: vo, Tries: tries, Progress: p.update, Standby: standbyStep(noReboot, handOver(socket, standbyWait, log, out)),
 			})
 			p.finish()
 			if err != nil {
@@ -137,11 +177,23 @@ comes back on the previous slot by itself.`,
 	vf.register(cmd)
 	cmd.Flags().IntVar(&tries, "tries", 3, "boot attempts of the new slot before falling back (1 to 9)")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "install only; boot the new slot at the next reboot")
+	cmd.Flags().DurationVar(&standbyWait, "standby-wait", 2*time.Minute, "how long to wait for this node's resources to move before rebooting anyway")
+	cmd.Flags().StringVar(&socket, "socket", defaultSocket(), "ovshad control socket for the standby (env "+socketEnv+")")
 	return cmd
+}
+
+// standbyStep is the upgrade's hand-over: none when it does not reboot.
+func standbyStep(noReboot bool, h image.HandOver) func(context.Context) error {
+	if noReboot {
+		return nil
+	}
+	return h.Standby
 }
 
 func newSystemRollbackCmd() *cobra.Command {
 	var force, noReboot bool
+	var socket string
+	var standbyWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Boot the previous slot again (and reboot)",
@@ -158,7 +210,7 @@ func newSystemRollbackCmd() *cobra.Command {
 			if noReboot {
 				return nil
 			}
-			if err := standbyBeforeReboot(log, out)(cmd.Context()); err != nil {
+			if err := handOver(socket, standbyWait, log, out).Standby(cmd.Context()); err != nil {
 				return err
 			}
 			return sys.Reboot(cmd.Context())
@@ -166,6 +218,8 @@ func newSystemRollbackCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "roll back even to a slot that failed its trial boot")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "switch slots only; reboot later")
+	cmd.Flags().DurationVar(&standbyWait, "standby-wait", 2*time.Minute, "how long to wait for this node's resources to move before rebooting anyway")
+	cmd.Flags().StringVar(&socket, "socket", defaultSocket(), "ovshad control socket for the standby (env "+socketEnv+")")
 	return cmd
 }
 
@@ -178,14 +232,18 @@ func newSystemCheckCmd() *cobra.Command {
 		Long: `Wait for Open vSwitch, ovshad and a quorate cluster, printing OVSHA-READY and
 OVSHA-QUORATE marker lines. On a trial boot of a freshly upgraded slot it fails
 when a step does not succeed within --timeout (the unit then reboots and the boot
-counter falls back to the previous slot); on other boots it only reports.`,
+counter falls back to the previous slot); on other boots it only reports. Once the
+boot is good it takes the node out of the standby an upgrade or rollback put it in
+(` + standbyMarkFile + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client := appliance.NewClient(f.socket)
-			sys := image.DefaultSystem(newLogger(cmd.ErrOrStderr()))
+			log := newLogger(cmd.ErrOrStderr())
+			sys := image.DefaultSystem(log)
 			return sys.Check(cmd.Context(), image.CheckOptions{
-				Timeout: timeout,
-				Out:     cmd.OutOrStdout(),
+				Timeout:     timeout,
+				Out:         cmd.OutOrStdout(),
+				AfterBootOK: handOver(f.socket, 0, log, cmd.OutOrStdout()).Unstandby,
 				Quorum: func(ctx context.Context) (image.QuorumView, error) {
 					ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 					defer cancel()
@@ -211,7 +269,8 @@ func newSystemSeedCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sys := image.DefaultSystem(newLogger(cmd.ErrOrStderr()))
 			return sys.SeedBoot(cmd.Context(), image.SeedBootOptions{
-				DataDir: applianceDataDir, RunDir: applianceRunDir, Out: cmd.OutOrStdout(),
+				DataDir: applianceDataDir, RunDir: applianceRunDir,
+				Out: cmd.OutOrStdout(),
 			})
 		},
 	}
