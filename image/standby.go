@@ -8,11 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/ovsha/ovsha/appliance"
 )
 
 // HandOver puts this node in standby before a reboot (upgrade, rollback)
@@ -22,8 +19,9 @@ import (
 type HandOver struct {
 	// Node returns this node's name (ovshad's /v1/quorum).
 	Node func(ctx context.Context) (string, error)
-	// Status returns the resource manager's status (/v1/crm/status).
-	Status func(ctx context.Context) (appliance.CRMStatusResponse, error)
+	// ActiveOn lists the resources the resource manager shows active on
+	// node (/v1/crm/status).
+	ActiveOn func(ctx context.Context, node string) ([]string, error)
 	// SetStandby sets (on) or removes the node's standby attribute in the
 	// CIB; a CIB that already says so is not an error.
 	SetStandby func(ctx context.Context, node string, on bool) error
@@ -57,23 +55,12 @@ func (h HandOver) defaults() HandOver {
 	return h
 }
 
-// absent says whether err means there is no resource manager to ask:
-// ovshad is not running (single node, not yet configured) or runs
-// without the resource manager (404).
-func absent(err error) bool {
-	return errors.Is(err, appliance.ErrUnreachable) || errors.Is(err, appliance.ErrNotFound)
-}
+// ErrNoResourceManager is what the HandOver functions return (wrapped)
+// when there is no resource manager to ask: ovshad is not running (single
+// node, not yet configured) or runs without one.
+var ErrNoResourceManager = errors.New("no resource manager reachable")
 
-// ActiveOn lists the resources the status shows active on node.
-func ActiveOn(st appliance.CRMStatusResponse, node string) []string {
-	var out []string
-	for _, r := range st.Resources {
-		if slices.Contains(r.Nodes, node) {
-			out = append(out, r.ID)
-		}
-	}
-	return out
-}
+func absent(err error) bool { return errors.Is(err, ErrNoResourceManager) }
 
 // Standby puts the node in standby and waits until no resource is active
 // on it. Without a reachable resource manager it says so and returns nil;
@@ -94,7 +81,7 @@ func (h HandOver) Standby(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("asking ovshad for this node's name: %w", err)
 	}
-	st, err := h.Status(ctx)
+	active, err := h.ActiveOn(ctx, node)
 	if absent(err) {
 		return skip("ovshad runs no resource manager, no resources to move", err)
 	}
@@ -115,16 +102,16 @@ func (h HandOver) Standby(ctx context.Context) error {
 		}
 		return fmt.Errorf("putting node %s in standby: %w", node, err)
 	}
-	h.Log.Info("node in standby; waiting for its resources to move", "node", node, "active", ActiveOn(st, node))
+	h.Log.Info("node in standby; waiting for its resources to move", "node", node, "active", active)
 	wctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
 	var left []string
 	for {
-		st, err = h.Status(wctx)
+		now, err := h.ActiveOn(wctx, node)
 		if err == nil {
-			if left = ActiveOn(st, node); len(left) == 0 {
+			if left = now; len(left) == 0 {
 				fmt.Fprintf(h.Out, "%s node=%s resources moved, seconds=%.1f\n", MarkerStandby, node, time.Since(start).Seconds())
 				return nil
 			}

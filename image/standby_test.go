@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,9 +92,11 @@ func (f *fakeCRM) handOver(sock, mark string, out *bytes.Buffer) HandOver {
 	return HandOver{
 		Node: func(ctx context.Context) (string, error) {
 			q, err := c.Quorum(ctx)
-			return q.Node.Name, err
+			return q.Node.Name, noRM(err)
 		},
-		Status: c.CRMStatus,
+		ActiveOn: func(ctx context.Context, node string) ([]string, error) {
+			return activeOn(ctx, c, node)
+		},
 		SetStandby: func(_ context.Context, node string, on bool) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -281,4 +286,27 @@ func TestCheckRunsAfterBootOK(t *testing.T) {
 			t.Errorf("quorate=%v: AfterBootOK ran = %v", quorate, ran)
 		}
 	}
+}
+
+// noRM and activeOn map the real client onto HandOver the way
+// cmd/ovsha's system verbs do.
+func noRM(err error) error {
+	if errors.Is(err, appliance.ErrUnreachable) || errors.Is(err, appliance.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrNoResourceManager, err)
+	}
+	return err
+}
+
+func activeOn(ctx context.Context, c *appliance.Client, node string) ([]string, error) {
+	st, err := c.CRMStatus(ctx)
+	if err != nil {
+		return nil, noRM(err)
+	}
+	var out []string
+	for _, r := range st.Resources {
+		if slices.Contains(r.Nodes, node) {
+			out = append(out, r.ID)
+		}
+	}
+	return out, nil
 }

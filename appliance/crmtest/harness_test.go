@@ -104,7 +104,13 @@ func (h *harness) waitFor(what string, timeout time.Duration, cond func() bool) 
 	for !cond() {
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(h.state, "log"))
-			h.t.Fatalf("timed out waiting for %s\nagent log:\n%s", what, log)
+			var daemons strings.Builder
+			for _, n := range h.st.Nodes {
+				b, _ := os.ReadFile(n.Log)
+				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+				fmt.Fprintf(&daemons, "--- %s (last lines of %s)\n%s\n", n.Name, n.Log, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+			}
+			h.t.Fatalf("timed out waiting for %s\nagent log:\n%s\ndaemon logs:\n%s", what, log, daemons.String())
 		}
 		<-t.C
 	}
@@ -298,21 +304,45 @@ func (h *harness) restart(node string) {
 			_ = syscall.Kill(n.PID, syscall.SIGKILL)
 			time.Sleep(10 * time.Millisecond) // reaped by init
 		}
-		logf, err := os.OpenFile(n.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			h.t.Fatal(err)
+		// A killed daemon's sockets can outlive the check above for a
+		// moment; a restart that finds its UDP port still bound exits at
+		// once and is tried again.
+		for attempt := 1; ; attempt++ {
+			cmd, exited := h.startDaemon(n)
+			select {
+			case <-exited:
+				if attempt < 5 {
+					time.Sleep(100 * time.Millisecond) // the old sockets go away; no event to await
+					continue
+				}
+				h.t.Fatalf("ovshad of %s exited right after its restart (see %s)", n.Name, n.Log)
+			case <-time.After(500 * time.Millisecond):
+			}
+			n.PID = cmd.Process.Pid
+			h.t.Cleanup(func() { _ = cmd.Process.Kill() })
+			break
 		}
-		cmd := exec.Command("ip", "netns", "exec", n.Namespace, h.bin, "-c", h.st.Config, "--state-dir", n.Dir, "--socket", n.Socket, "-f")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			h.t.Fatalf("restarting ovshad of %s: %v", n.Name, err)
-		}
-		logf.Close()
-		n.PID = cmd.Process.Pid
-		go cmd.Wait() //nolint:errcheck // reaped in the background
-		h.t.Cleanup(func() { _ = cmd.Process.Kill() })
 	}
+}
+
+// startDaemon starts node n's ovshad inside its namespace; exited is
+// closed when the process ends.
+func (h *harness) startDaemon(n *lab.NodeState) (*exec.Cmd, <-chan struct{}) {
+	h.t.Helper()
+	logf, err := os.OpenFile(n.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command("ip", "netns", "exec", n.Namespace, h.bin, "-c", h.st.Config, "--state-dir", n.Dir, "--socket", n.Socket, "-f")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("restarting ovshad of %s: %v", n.Name, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	return cmd, exited
 }
 
 // groupExactly waits until a and b run on node and nowhere else.

@@ -142,7 +142,10 @@ func (ws *workingSet) createActions(r *resource) {
 			if op.name != "monitor" || op.interval <= 0 || !op.enabled || isPromotedRole(op.role) {
 				continue
 			}
-			m := ws.newAction(r, "monitor", r.assigned, a.optional)
+			// Optional only when the resource stays where it runs and this
+			// monitor is already running there: a monitor that never got
+			// to run (its transition was cut short) is scheduled again.
+			m := ws.newAction(r, "monitor", r.assigned, a.optional && r.monitorsOn[r.assigned][op.interval])
 			m.interval = op.interval
 			ws.order(a, m, edgeRunnableLeft|edgeImpliesThen)
 		}

@@ -87,6 +87,7 @@ type resource struct {
 	orphan       bool
 	pendingStart bool
 	historyNodes map[*node]bool
+	monitorsOn   map[*node]map[int64]bool // recurring monitors known to run, per node
 
 	// assignment
 	allowed     []int  // score per node index

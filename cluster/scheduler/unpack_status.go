@@ -199,6 +199,9 @@ func readOp(o *cib.LRMOp) opResult {
 // historyState is the state of one resource on one node after replaying
 // its operation history.
 type historyState struct {
+	// monitors are the recurring monitor intervals running since the
+	// last start (a start or stop cancels them all).
+	monitors     map[int64]bool
 	active       bool
 	onFail       onFail
 	failed       bool
@@ -279,6 +282,15 @@ func (ws *workingSet) replay(r *resource, n *node, ops []cib.LRMOp) historyState
 			success = true
 		}
 		if success {
+			switch {
+			case op.task == "start" || op.task == "stop" || op.task == "migrate_from":
+				st.monitors = nil
+			case op.task == "monitor" && op.interval > 0 && op.rc != 7:
+				if st.monitors == nil {
+					st.monitors = map[int64]bool{}
+				}
+				st.monitors[op.interval] = true
+			}
 			clear := false
 			switch {
 			case op.rc == 7 && (probe || op.expected == 7):
@@ -472,6 +484,12 @@ func (ws *workingSet) applyHistory(r *resource, n *node, st historyState) {
 		r.historyNodes = map[*node]bool{}
 	}
 	r.historyNodes[n] = true
+	if st.active && len(st.monitors) > 0 {
+		if r.monitorsOn == nil {
+			r.monitorsOn = map[*node]map[int64]bool{}
+		}
+		r.monitorsOn[n] = st.monitors
+	}
 	ban := r
 	if c := r.cloneAncestor(); c != nil && !c.unique {
 		ban = c

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ovsha/ovsha/appliance"
@@ -99,14 +100,24 @@ func handOver(socket string, wait time.Duration, log *slog.Logger, out io.Writer
 			defer cancel()
 			q, err := client.Quorum(ctx)
 			if err != nil {
-				return "", err
+				return "", noResourceManager(err)
 			}
 			return q.Node.Name, nil
 		},
-		Status: func(ctx context.Context) (appliance.CRMStatusResponse, error) {
+		ActiveOn: func(ctx context.Context, node string) ([]string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			return client.CRMStatus(ctx)
+			st, err := client.CRMStatus(ctx)
+			if err != nil {
+				return nil, noResourceManager(err)
+			}
+			var out []string
+			for _, r := range st.Resources {
+				if slices.Contains(r.Nodes, node) {
+					out = append(out, r.ID)
+				}
+			}
+			return out, nil
 		},
 		SetStandby: func(ctx context.Context, node string, on bool) error {
 			verb, value := "standby", "on"
@@ -275,4 +286,13 @@ func newSystemSeedCmd() *cobra.Command {
 		},
 	}
 	return cmd
+}
+
+// noResourceManager marks the errors that mean there is no resource
+// manager to hand over to (ovshad down, or running without one).
+func noResourceManager(err error) error {
+	if errors.Is(err, appliance.ErrUnreachable) || errors.Is(err, appliance.ErrNotFound) {
+		return fmt.Errorf("%w: %w", image.ErrNoResourceManager, err)
+	}
+	return err
 }
