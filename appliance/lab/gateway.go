@@ -5,13 +5,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+
+	"github.com/ovsha/ovsha/internal/ethtool"
 )
 
 // The gateway lab's addresses. The LAN (10.203.0.0/24) is the two switches
@@ -212,23 +211,7 @@ func writeSysctls(kv map[string]string) error {
 
 // txCsumOff is `ethtool -K dev tx off` through SIOCETHTOOL, inside h.
 func txCsumOff(h netns.NsHandle, dev string) error {
-	err := inNS(h, func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		val := struct{ cmd, data uint32 }{0x17 /* ETHTOOL_STXCSUM */, 0}
-		var ifr [40]byte
-		copy(ifr[:16], dev)
-		*(*uintptr)(unsafe.Pointer(&ifr[16])) = uintptr(unsafe.Pointer(&val))
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr[0])))
-		runtime.KeepAlive(&val)
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
+	err := inNS(h, func() error { return ethtool.TxCsumOff(dev) })
 	if err != nil {
 		return fmt.Errorf("turning tx checksum offload off on %s: %w", dev, err)
 	}

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/ovsha/ovsha/internal/ethtool"
 )
 
 // NeedRoot skips the test unless it runs as root and every tool is on PATH.
@@ -217,23 +218,7 @@ func (n *NS) Bridge(name string, ports ...string) {
 // datapath arrives with bad checksums.
 func (n *NS) TxCsumOff(dev string) {
 	n.t.Helper()
-	err := n.Do(func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		val := struct{ cmd, data uint32 }{0x17 /* ETHTOOL_STXCSUM */, 0}
-		var ifr [40]byte
-		copy(ifr[:16], dev)
-		*(*uintptr)(unsafe.Pointer(&ifr[16])) = uintptr(unsafe.Pointer(&val))
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr[0])))
-		runtime.KeepAlive(&val)
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
+	err := n.Do(func() error { return ethtool.TxCsumOff(dev) })
 	if err != nil {
 		n.t.Fatalf("tx checksum off on %s: %v", dev, err)
 	}
