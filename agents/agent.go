@@ -143,6 +143,17 @@ type Reloader interface {
 	Reload(ctx context.Context, r Resource) error
 }
 
+// Migrator is implemented by agents whose resources can be live-migrated
+// (meta attribute allow-migrate=true): MigrateTo runs on the source node,
+// MigrateFrom on the target, then the resource is stopped on the source.
+// The resource is active on both nodes between MigrateFrom and that stop,
+// so only resources that tolerate it may migrate. r.Params carry
+// CRM_meta_migrate_source and CRM_meta_migrate_target.
+type Migrator interface {
+	MigrateTo(ctx context.Context, r Resource) error
+	MigrateFrom(ctx context.Context, r Resource) error
+}
+
 // Promoter is implemented by promotable agents.
 type Promoter interface {
 	Promote(ctx context.Context, r Resource) error

@@ -130,6 +130,17 @@ func (a *OCFAgent) Monitor(ctx context.Context, r Resource) error {
 // ErrUnimplemented; check Metadata().HasAction("reload") first.
 func (a *OCFAgent) Reload(ctx context.Context, r Resource) error { return a.action(ctx, "reload", r) }
 
+// MigrateTo runs migrate_to on the source node (see Reload about
+// support; Pacemaker passes the two nodes as OCF_RESKEY_CRM_meta_migrate_*).
+func (a *OCFAgent) MigrateTo(ctx context.Context, r Resource) error {
+	return a.action(ctx, "migrate_to", r)
+}
+
+// MigrateFrom runs migrate_from on the target node.
+func (a *OCFAgent) MigrateFrom(ctx context.Context, r Resource) error {
+	return a.action(ctx, "migrate_from", r)
+}
+
 // Promote runs promote (see Reload about support).
 func (a *OCFAgent) Promote(ctx context.Context, r Resource) error {
 	return a.action(ctx, "promote", r)

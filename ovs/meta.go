@@ -14,6 +14,8 @@ func standardActions() []agents.ActionSpec {
 		{Name: "start", Timeout: 20 * time.Second},
 		{Name: "stop", Timeout: 20 * time.Second},
 		{Name: "monitor", Timeout: 20 * time.Second, Interval: 10 * time.Second},
+		{Name: "migrate_to", Timeout: 20 * time.Second},
+		{Name: "migrate_from", Timeout: 20 * time.Second},
 		{Name: "validate-all", Timeout: 10 * time.Second},
 		{Name: "meta-data", Timeout: 5 * time.Second},
 	}

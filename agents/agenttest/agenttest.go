@@ -2,6 +2,7 @@ package agenttest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,52 @@ func Run(t *testing.T, a agents.Agent, good agents.Params, bad []BadCase, opts .
 		})
 	}
 	t.Run("lifecycle", func(t *testing.T) { lifecycle(t, a, good, c) })
+	if m, ok := a.(agents.Migrator); ok && slices.Contains(actionNames(a.Metadata()), "migrate_from") {
+		t.Run("migration", func(t *testing.T) { migration(t, a, m, good, c) })
+	}
+}
+
+// migration checks an agent that advertises migrate_to/migrate_from, both
+// ends in this one environment: migrate_from brings the resource up as
+// start does, migrate_to succeeds on the running resource, and the usual
+// stop ends it.
+func migration(t *testing.T, a agents.Agent, m agents.Migrator, good agents.Params, c config) {
+	p := agents.Params{}
+	for k, v := range good {
+		p[k] = v
+	}
+	p["CRM_meta_migrate_source"], p["CRM_meta_migrate_target"] = "source", "target"
+	r := agents.Resource{ID: c.id, Params: p}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		if err := a.Stop(ctx, r); err != nil {
+			t.Errorf("cleanup: stop: %v", err)
+		}
+	})
+	want := func(step string, err error, code agents.Result) {
+		t.Helper()
+		if got := agents.Code(err); got != code {
+			t.Fatalf("%s = %v (%s), want %s", step, err, got, code)
+		}
+	}
+	before := c.observe(t)
+	want("migrate_from of a stopped resource", m.MigrateFrom(c.ctx(t), r), agents.Success)
+	want("monitor after migrate_from", a.Monitor(c.ctx(t), r), agents.Success)
+	if c.observed && c.observe(t) == before {
+		t.Errorf("migrate_from did not change the observed state (%s)", before)
+	}
+	want("migrate_to of a running resource", m.MigrateTo(c.ctx(t), r), agents.Success)
+	// Some agents let go of the source in migrate_to (Dummy), others
+	// at the stop that follows (the OVS agents): both are fine.
+	if code := agents.Code(a.Monitor(c.ctx(t), r)); code != agents.Success && code != agents.NotRunning {
+		t.Fatalf("monitor after migrate_to = %s, want OCF_SUCCESS or OCF_NOT_RUNNING", code)
+	}
+	want("stop after the migration", a.Stop(c.ctx(t), r), agents.Success)
+	want("monitor after stop", a.Monitor(c.ctx(t), r), agents.NotRunning)
+	if after := c.observe(t); after != before {
+		t.Errorf("stop did not restore the observed state:\nbefore: %s\nafter:  %s", before, after)
+	}
 }
 
 func (c config) ctx(t testing.TB) context.Context {

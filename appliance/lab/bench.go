@@ -31,23 +31,35 @@ type BenchOptions struct {
 
 // BenchRun is one measured failover.
 type BenchRun struct {
-	From    string            `json:"from"`
-	To      string            `json:"to"`
-	GapMS   float64           `json:"gap_ms"`
-	Trigger string            `json:"trigger,omitempty"`
-	Phases  []appliance.Phase `json:"phases,omitempty"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// GapMS is how long the VIP went unanswered: from the fault (a
+	// poweroff) or, for a planned switchover, from the old node's last
+	// reply, to the new node's first reply.
+	GapMS float64 `json:"gap_ms"`
+	// CommandMS (planned) is from the move command to the new node's
+	// first reply: the command, the CIB write, scheduling, bringing the
+	// chain up on the new node while the old one still serves, and the
+	// VIP's hand-over.
+	CommandMS float64           `json:"command_ms,omitempty"`
+	Trigger   string            `json:"trigger,omitempty"`
+	Phases    []appliance.Phase `json:"phases,omitempty"`
 }
 
 // BenchResult is `ovsha lab bench failover --json`.
 type BenchResult struct {
-	Runs      int        `json:"runs"`
-	Planned   bool       `json:"planned"`
-	MinMS     float64    `json:"min_ms"`
-	P50MS     float64    `json:"p50_ms"`
-	P99MS     float64    `json:"p99_ms"`
-	MaxMS     float64    `json:"max_ms"`
-	SamplesMS []float64  `json:"samples_ms"`
-	PerRun    []BenchRun `json:"per_run"`
+	Runs      int       `json:"runs"`
+	Planned   bool      `json:"planned"`
+	MinMS     float64   `json:"min_ms"`
+	P50MS     float64   `json:"p50_ms"`
+	P99MS     float64   `json:"p99_ms"`
+	MaxMS     float64   `json:"max_ms"`
+	SamplesMS []float64 `json:"samples_ms"`
+	// Command* (planned): from the move command to the first reply of the
+	// new node.
+	CommandP50MS float64    `json:"command_p50_ms,omitempty"`
+	CommandP99MS float64    `json:"command_p99_ms,omitempty"`
+	PerRun       []BenchRun `json:"per_run"`
 }
 
 // Bench measures gateway failovers from the client: each run kills
@@ -93,6 +105,14 @@ func Bench(ctx context.Context, st *State, o BenchOptions) (BenchResult, error) 
 		res.MinMS, res.MaxMS = s[0], s[len(s)-1]
 		res.P50MS, res.P99MS = Percentile(s, 50), Percentile(s, 99)
 	}
+	if o.Planned && len(res.PerRun) > 0 {
+		var cmd []float64
+		for _, r := range res.PerRun {
+			cmd = append(cmd, r.CommandMS)
+		}
+		slices.Sort(cmd)
+		res.CommandP50MS, res.CommandP99MS = Percentile(cmd, 50), Percentile(cmd, 99)
+	}
 	return res, Settle(ctx, st, 30*time.Second)
 }
 
@@ -114,15 +134,15 @@ func benchRun(ctx context.Context, st *State, o BenchOptions, probe *ARPProber) 
 	rctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
 	defer cancel()
 	type answer struct {
-		at  time.Time
+		sw  Switch
 		err error
 	}
 	got := make(chan answer, 1)
 	start := make(chan struct{})
 	go func() {
 		<-start
-		at, _, err := probe.Until(rctx, o.Interval, func(m net.HardwareAddr) bool { return !bytes.Equal(m, oldMAC) })
-		got <- answer{at, err}
+		sw, err := probe.Watch(rctx, o.Interval, func(m net.HardwareAddr) bool { return !bytes.Equal(m, oldMAC) })
+		got <- answer{sw, err}
 	}()
 	t0 := time.Now()
 	close(start)
@@ -139,18 +159,42 @@ func benchRun(ctx context.Context, st *State, o BenchOptions, probe *ARPProber) 
 	if a.err != nil {
 		return BenchRun{}, fmt.Errorf("gateway never answered from a node other than %s: %w", from, a.err)
 	}
-	r := BenchRun{From: from, GapMS: float64(a.at.Sub(t0).Microseconds()) / 1000}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	r := BenchRun{From: from, GapMS: ms(a.sw.At.Sub(t0))}
+	if o.Planned {
+		r.CommandMS = r.GapMS
+		if !a.sw.LastRejected.IsZero() {
+			r.GapMS = ms(a.sw.At.Sub(a.sw.LastRejected))
+		}
+	}
 	r.To, _ = Holder(st)
-	if h, err := appliance.NewClient(other.Socket).CRMHistory(ctx, 3); err == nil && len(h.Transitions) > 0 {
-		// The transition that started the gateway on the new node.
-		for _, t := range h.Transitions {
-			if t.Started.After(t0.Add(-time.Second)) {
-				r.Trigger, r.Phases = t.Trigger, t.Phases
-				break
+	// The history lives on the DC.
+	if s, err := appliance.NewClient(other.Socket).CRMStatus(ctx); err == nil {
+		if dc, ok := st.Node(s.DC); ok {
+			if h, err := appliance.NewClient(dc.Socket).CRMHistory(ctx, 10); err == nil {
+				if t, ok := failoverTransition(h.Transitions, r.To, t0); ok {
+					r.Trigger, r.Phases = t.Trigger, t.Phases
+				}
 			}
 		}
 	}
 	return r, nil
+}
+
+// failoverTransition picks, among transitions (newest first), the one that
+// started the LAN VIP on node to after t0 (other transitions, such as a
+// bond attribute appearing, may come before or after it).
+func failoverTransition(ts []appliance.Transition, to string, t0 time.Time) (appliance.Transition, bool) {
+	want := "start lan-vip on " + to
+	for _, t := range ts {
+		if t.Started.Before(t0.Add(-time.Second)) {
+			continue
+		}
+		if slices.Contains(t.Actions, want) {
+			return t, true
+		}
+	}
+	return appliance.Transition{}, false
 }
 
 // otherNode returns a node other than name that is not faulted.

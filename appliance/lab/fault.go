@@ -21,6 +21,7 @@ const (
 	FaultFreeze   = "freeze"   // ovshad SIGSTOPped (OVS keeps forwarding)
 	FaultThaw     = "thaw"
 	FaultIsolate  = "isolate" // every link cut at the far end; processes keep running
+	FaultSplit    = "split"   // only the heartbeat links cut at the far end: the node keeps its LAN and WAN
 	FaultHeal     = "heal"
 	FaultLinkDown = "link-down" // IF: the far end of the node's interface down (the node sees no carrier)
 	FaultLinkUp   = "link-up"
@@ -28,8 +29,28 @@ const (
 )
 
 // Fault applies a fault to a node and records it in the state file. arg is
-// the interface of link-down/link-up and the percentage of loss.
+// the interface of link-down/link-up and the percentage of loss. It holds
+// the lab's lock and first reloads the node records from the state file,
+// which other processes (the lab's fence agent) may have changed.
 func Fault(ctx context.Context, st *State, node, fault, arg string) error {
+	return applyFault(ctx, st, node, fault, arg, nil)
+}
+
+// faultIf is Fault without an argument, applied only if cond holds for
+// the node's current record.
+func faultIf(ctx context.Context, st *State, node, fault string, cond func(NodeState) bool) error {
+	return applyFault(ctx, st, node, fault, "", cond)
+}
+
+func applyFault(ctx context.Context, st *State, node, fault, arg string, cond func(NodeState) bool) error {
+	unlock, err := lockState(st.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := refreshNodes(st); err != nil {
+		return err
+	}
 	idx := -1
 	for i := range st.Nodes {
 		if st.Nodes[i].Name == node {
@@ -40,7 +61,9 @@ func Fault(ctx context.Context, st *State, node, fault, arg string) error {
 		return fmt.Errorf("lab %s has no node %q (nodes: %s)", st.Name, node, nodeNames(st))
 	}
 	n := &st.Nodes[idx]
-	var err error
+	if cond != nil && !cond(*n) {
+		return nil
+	}
 	switch fault {
 	case FaultPowerOff:
 		// Stop everything first, in one sweep, then cut the links: the
@@ -58,6 +81,9 @@ func Fault(ctx context.Context, st *State, node, fault, arg string) error {
 	case FaultIsolate:
 		err = setLinks(st, *n, "", false)
 		n.Fault = FaultIsolate
+	case FaultSplit:
+		err = setHeartbeatLinks(st, *n, false)
+		n.Fault = FaultSplit
 	case FaultHeal:
 		err = setLinks(st, *n, "", true)
 		n.Fault = ""
@@ -73,7 +99,7 @@ func Fault(ctx context.Context, st *State, node, fault, arg string) error {
 		}
 		err = setLoss(n.Namespace, pct)
 	default:
-		return fmt.Errorf("unknown fault %q: want poweroff, poweron, freeze, thaw, isolate, heal, link-down IF, link-up IF or loss PCT", fault)
+		return fmt.Errorf("unknown fault %q: want poweroff, poweron, freeze, thaw, isolate, split, heal, link-down IF, link-up IF or loss PCT", fault)
 	}
 	return errors.Join(err, st.save())
 }
@@ -125,6 +151,16 @@ func setLinks(st *State, n NodeState, dev string, up bool) error {
 	}
 	if !found {
 		return fmt.Errorf("%s has no lab interface %q (interfaces: %s)", n.Name, dev, strings.Join(nodeIfs(st, n), ", "))
+	}
+	return errors.Join(errs...)
+}
+
+// setHeartbeatLinks sets the far end of the node's heartbeat links (the
+// Totem ring's networks) up or down.
+func setHeartbeatLinks(st *State, n NodeState, up bool) error {
+	var errs []error
+	for k := range hbPrefix {
+		errs = append(errs, setLinks(st, n, nodeLink(st.Name, k), up))
 	}
 	return errors.Join(errs...)
 }

@@ -41,6 +41,10 @@ type Spec struct {
 	// them). Without it the lab is engine-only.
 	Gateway bool
 	Ovsha   string
+	// Fencing gives the lab a fence device (fence.go): one stonith
+	// device per node through the lab's fence agent, fencing enabled.
+	// Needs Ovsha.
+	Fencing bool
 }
 
 // Up builds the lab and starts its daemons, then waits until every node
@@ -66,6 +70,9 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 			return nil, err
 		}
 	}
+	if spec.Fencing && !filepath.IsAbs(spec.Ovsha) {
+		return nil, fmt.Errorf("fencing: the ovsha binary %q: want an absolute path (the lab's fence agent runs it)", spec.Ovsha)
+	}
 	log := spec.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -81,7 +88,7 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating lab directory: %w", err)
 	}
-	st := &State{Name: spec.Name, Dir: dir, Created: time.Now().UTC(), Config: filepath.Join(dir, "cluster.conf"), Gateway: spec.Gateway}
+	st := &State{Name: spec.Name, Dir: dir, Created: time.Now().UTC(), Config: filepath.Join(dir, "cluster.conf"), Gateway: spec.Gateway, Fencing: spec.Fencing}
 	for i := 1; i <= spec.Nodes; i++ {
 		nd := filepath.Join(dir, fmt.Sprintf("n%d", i))
 		n := NodeState{Name: fmt.Sprintf("n%d", i), ID: uint32(i), Namespace: nodeNS(spec.Name, i), Dir: nd,
@@ -90,6 +97,9 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 			n.OVSDir = filepath.Join(nd, "ovs")
 			// ovs-appctl (bond/show) finds the node's vswitchd through OVS_RUNDIR.
 			n.Env = []string{"OVSHA_OVSDB=" + ovsEndpoint(&n), "OVS_RUNDIR=" + n.OVSDir}
+		}
+		if spec.Fencing {
+			n.Env = append(n.Env, appliance.EnvFenceDir+"="+FenceDir(st))
 		}
 		for _, p := range hbPrefix {
 			n.Addrs = append(n.Addrs, fmt.Sprintf("%s.%d/24", p, i))
@@ -113,6 +123,11 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 		log.Info("LAN, WAN and OVS on every node are up", "lab", st.Name, "took", time.Since(t0).Round(time.Millisecond))
 	}
 	log.Info("lab network built", "lab", st.Name, "nodes", spec.Nodes, "took", time.Since(t0).Round(time.Millisecond))
+	if spec.Fencing {
+		if err := writeFenceAgent(st, spec.Ovsha); err != nil {
+			return nil, errors.Join(err, teardown(ctx, st, log))
+		}
+	}
 	keyfile := filepath.Join(dir, "authkey")
 	if err := transport.WriteKey(keyfile, true); err != nil {
 		return nil, errors.Join(err, teardown(ctx, st, log))
@@ -141,10 +156,21 @@ func Up(ctx context.Context, spec Spec) (*State, error) {
 	}
 	log.Info("ring formed and quorate on every node", "lab", st.Name, "took", time.Since(t0).Round(time.Millisecond))
 	if !spec.Gateway {
+		if spec.Fencing {
+			if err := configureFencing(wctx, st, spec.Ovsha); err != nil {
+				return st, fmt.Errorf("configuring fencing: %w; the lab is left up for inspection (remove it with `ovsha lab down --name %s`)", err, st.Name)
+			}
+		}
 		return st, nil
 	}
 	if err := configureGateway(wctx, st, spec.Ovsha); err != nil {
 		return st, fmt.Errorf("configuring the gateway: %w; the lab is left up for inspection (remove it with `ovsha lab down --name %s`)", err, st.Name)
+	}
+	if spec.Fencing {
+		if err := configureFencing(wctx, st, spec.Ovsha); err != nil {
+			return st, fmt.Errorf("configuring fencing: %w; the lab is left up for inspection (remove it with `ovsha lab down --name %s`)", err, st.Name)
+		}
+		log.Info("fencing enabled: one lab fence device per node", "lab", st.Name, "agent", filepath.Join(FenceDir(st), FenceAgentName))
 	}
 	log.Info("gateway resources created; waiting until the client reaches wan through the VIP", "lab", st.Name)
 	if err := WaitGateway(wctx, st); err != nil {

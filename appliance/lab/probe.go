@@ -104,10 +104,24 @@ func (p *ARPProber) Close() error { return p.c.Close() }
 // time of the first reply whose sender MAC satisfies accept, or an error
 // when ctx ends first.
 func (p *ARPProber) Until(ctx context.Context, interval time.Duration, accept func(net.HardwareAddr) bool) (time.Time, net.HardwareAddr, error) {
-	type hit struct {
-		at  time.Time
-		mac net.HardwareAddr
-	}
+	sw, err := p.Watch(ctx, interval, accept)
+	return sw.At, sw.MAC, err
+}
+
+// Switch is what Watch saw: the first accepted reply and the last reply
+// before it that was not accepted (the old holder still answering).
+type Switch struct {
+	At  time.Time
+	MAC net.HardwareAddr
+	// LastRejected is the last reply from a MAC that accept refused
+	// (zero: none since Watch began).
+	LastRejected time.Time
+}
+
+// Watch is Until that also reports the last refused reply: for a planned
+// switchover the outage is At - LastRejected (the old holder answers until
+// it lets go of the address).
+func (p *ARPProber) Watch(ctx context.Context, interval time.Duration, accept func(net.HardwareAddr) bool) (Switch, error) {
 	// Drop what answered earlier probes: only fresh replies count.
 	for {
 		_ = p.c.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
@@ -115,10 +129,11 @@ func (p *ARPProber) Until(ctx context.Context, interval time.Duration, accept fu
 			break
 		}
 	}
-	got := make(chan hit, 1)
+	got := make(chan Switch, 1)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
+		var last time.Time
 		for {
 			select {
 			case <-done:
@@ -130,18 +145,23 @@ func (p *ARPProber) Until(ctx context.Context, interval time.Duration, accept fu
 			if err != nil {
 				continue
 			}
-			if pkt.Operation == arp.OperationReply && pkt.SenderIP == p.target && accept(pkt.SenderHardwareAddr) {
-				select {
-				case got <- hit{time.Now(), pkt.SenderHardwareAddr}:
-				default:
-				}
-				return
+			if pkt.Operation != arp.OperationReply || pkt.SenderIP != p.target {
+				continue
 			}
+			if !accept(pkt.SenderHardwareAddr) {
+				last = time.Now()
+				continue
+			}
+			select {
+			case got <- Switch{At: time.Now(), MAC: pkt.SenderHardwareAddr, LastRejected: last}:
+			default:
+			}
+			return
 		}
 	}()
 	req, err := arp.NewPacket(arp.OperationRequest, p.c.HardwareAddr(), clientAddr(p), ethernet.Broadcast, p.target)
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("building the ARP request: %w", err)
+		return Switch{}, fmt.Errorf("building the ARP request: %w", err)
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -149,9 +169,9 @@ func (p *ARPProber) Until(ctx context.Context, interval time.Duration, accept fu
 		_ = p.c.WriteTo(req, ethernet.Broadcast)
 		select {
 		case h := <-got:
-			return h.at, h.mac, nil
+			return h, nil
 		case <-ctx.Done():
-			return time.Time{}, nil, errors.Join(fmt.Errorf("no accepted ARP reply for %s", p.target), ctx.Err())
+			return Switch{}, errors.Join(fmt.Errorf("no accepted ARP reply for %s", p.target), ctx.Err())
 		case <-tick.C:
 		}
 	}

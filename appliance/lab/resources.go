@@ -19,9 +19,13 @@ import (
 )
 
 // gatewayCommands are the `ovsha` commands that configure the gateway
-// through the CRM, exactly as an operator would type them. Fencing is off:
-// the lab has no fence devices (poweroff is a lab fault, not a fence
-// agent), and stickiness keeps the gateway where it is when a node returns.
+// through the CRM, exactly as an operator would type them. Fencing is off
+// here; `lab up --fencing` (the default for two nodes) adds the lab's fence
+// devices afterwards (fenceCommands). Stickiness keeps the gateway where it
+// is when a node returns.
+// The OVS members may migrate (allow-migrate): a planned move brings the
+// bridge, bond and internal port up on the new node while the old one
+// still serves, and only the VIPs go stop → start.
 func gatewayCommands() [][]string {
 	vip := func(id, ip, nic string) []string {
 		return []string{"resource", "create", id, "vip", "ip=" + ip, fmt.Sprintf("cidr_netmask=%d", vipBits), "nic=" + nic,
@@ -30,13 +34,13 @@ func gatewayCommands() [][]string {
 	return [][]string{
 		{"property", "set", "fencing-enabled=false"},
 		{"rsc-defaults", "resource-stickiness=100"},
-		{"resource", "create", bridgeRes, "ovs-bridge", "bridge_name=" + bridgeRes, "datapath_type=netdev", "--group", GatewayGroup},
+		{"resource", "create", bridgeRes, "ovs-bridge", "bridge_name=" + bridgeRes, "datapath_type=netdev", "meta", "allow-migrate=true", "--group", GatewayGroup},
 		// The bond's monitor publishes its health (node attribute
 		// ovsha-bond-bond0), which uplinkRule reads.
 		{"resource", "create", bondRes, "ovs-port", "bridge_name=" + bridgeRes, "port_name=" + bondRes,
 			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup",
-			"op", "monitor", "interval=1s", "timeout=10s", "--group", GatewayGroup},
-		{"resource", "create", lanIf, "ovs-interface", "bridge_name=" + bridgeRes, "interface_name=" + lanIf, "--group", GatewayGroup},
+			"op", "monitor", "interval=1s", "timeout=10s", "meta", "allow-migrate=true", "--group", GatewayGroup},
+		{"resource", "create", lanIf, "ovs-interface", "bridge_name=" + bridgeRes, "interface_name=" + lanIf, "meta", "allow-migrate=true", "--group", GatewayGroup},
 		vip("lan-vip", LANVIP, lanIf),
 		vip("wan-vip", WANVIP, wanLink),
 	}

@@ -46,6 +46,8 @@ type State struct {
 	// Gateway is set when the lab is a gateway cluster (LAN switches,
 	// client, wan, OVS per node and the gateway resources).
 	Gateway bool `json:"gateway,omitempty"`
+	// Fencing is set when the lab has its fence device (fence.go).
+	Fencing bool `json:"fencing,omitempty"`
 	// Hosts maps the non-node members (sw1, sw2, client, wan) to their
 	// namespaces.
 	Hosts map[string]string `json:"hosts,omitempty"`
@@ -82,7 +84,7 @@ type NodeState struct {
 	OVSDir string `json:"ovs_dir,omitempty"`
 	Procs  []Proc `json:"procs,omitempty"`
 	// Fault is the node's current lab fault ("", "poweroff", "freeze",
-	// "isolate").
+	// "isolate", "split").
 	Fault string `json:"fault,omitempty"`
 }
 

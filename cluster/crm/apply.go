@@ -153,7 +153,11 @@ func applyOp(c *cib.CIB, m *message) {
 		OnNode:        o.Node,
 	}
 	if o.Reason != "" {
-		op.Other = []xml.Attr{{Name: xml.Name{Local: "exit-reason"}, Value: o.Reason}}
+		op.Other = append(op.Other, xml.Attr{Name: xml.Name{Local: "exit-reason"}, Value: o.Reason})
+	}
+	if o.MigrateSource != "" {
+		op.Other = append(op.Other, xml.Attr{Name: xml.Name{Local: "migrate_source"}, Value: o.MigrateSource},
+			xml.Attr{Name: xml.Name{Local: "migrate_target"}, Value: o.MigrateTarget})
 	}
 	if o.IntervalMS > 0 {
 		op.ID = fmt.Sprintf("%s_%s_%d", o.Resource, o.Task, o.IntervalMS)

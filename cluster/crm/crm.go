@@ -293,7 +293,11 @@ func (c *CRM) deliver(from uint32, m *message) {
 		c.lastChange, c.lastChangeNode = time.Now(), c.nodeName(from)
 		c.persist()
 	}
-	if trigger != "" {
+	switch {
+	case trigger == "":
+	case m.Kind == kindAttr || m.Kind == kindReplace || m.Kind == kindCleanup:
+		c.markChanged(trigger)
+	default:
 		c.markDirty(trigger)
 	}
 	if m.Req != "" && from == c.cfg.Local.ID {

@@ -17,9 +17,13 @@ type dcState struct {
 	trigger      string
 	dirtyAt      time.Time
 	membershipAt time.Time // the last regular configuration
-	syncDone     time.Time
-	graph        *graph
-	count        int
+	// membershipTrigger is what that configuration change was called: a
+	// transition is timed from the membership change only when it is
+	// what triggered it.
+	membershipTrigger string
+	syncDone          time.Time
+	graph             *graph
+	count             int
 }
 
 // markDirty records that the DC must recompute; a transition in progress
@@ -35,6 +39,68 @@ func (c *CRM) markDirty(trigger string) {
 		d.graph.abort = true
 		c.log.Info("aborting the transition", "transition", d.graph.id, "reason", trigger)
 	}
+}
+
+// markChanged is markDirty for changes that often leave the plan as it
+// is (a node attribute, a configuration write, a cleanup): a running
+// transition is not aborted at once; the DC reruns the scheduler on the
+// changed CIB and aborts only if the actions it would now take differ
+// from those the transition has left. A bond's health attribute appearing
+// while the chain starts then no longer costs a replan in the middle of a
+// failover (c.mu held).
+func (c *CRM) markChanged(trigger string) {
+	d := &c.dc
+	g := d.graph
+	if g == nil || g.abort || !d.active {
+		c.markDirty(trigger)
+		return
+	}
+	g.recheck = append(g.recheck, trigger)
+}
+
+// recheck reruns the scheduler for the changes noted by markChanged and
+// aborts g if its remaining work is no longer what the cluster needs
+// (c.mu held).
+func (c *CRM) recheck(g *graph) {
+	triggers := g.recheck
+	g.recheck = nil
+	acts, _, err := c.nextActions()
+	if err == nil && sameWork(g, acts) {
+		c.log.Debug("transition still valid after a change", "transition", g.id, "changes", triggers)
+		return
+	}
+	c.markDirty(triggers[0])
+}
+
+// sameWork reports whether the real (non-pseudo) actions of acts are
+// exactly those g has not finished (pending or in flight): the CIB holds
+// no record of an action in flight, so the scheduler asks for it again.
+func sameWork(g *graph, acts []scheduler.Action) bool {
+	key := func(a scheduler.Action) string {
+		return fmt.Sprintf("%s|%s|%s|%d|%s|%s", a.Task, a.Resource, a.Node, a.Interval, a.MigrateSource, a.MigrateTarget)
+	}
+	left := map[string]int{}
+	for _, a := range g.actions {
+		if !a.Pseudo && (a.state == actPending || a.state == actInFlight) {
+			left[key(a.Action)]++
+		}
+	}
+	for _, a := range acts {
+		if a.Pseudo {
+			continue
+		}
+		k := key(a)
+		if left[k] == 0 {
+			return false
+		}
+		left[k]--
+	}
+	for _, n := range left {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // isDC: the lowest node id of the synchronised configuration. A partition
@@ -105,6 +171,9 @@ func (c *CRM) dcStep() {
 		c.log.Info("this node is the DC", "members", c.members)
 	}
 	if g := d.graph; g != nil {
+		if len(g.recheck) > 0 && !g.abort {
+			c.recheck(g)
+		}
 		c.advance(g)
 		return
 	}
@@ -131,17 +200,9 @@ func (c *CRM) dcStep() {
 func (c *CRM) plan(trigger string, since time.Time) (*graph, error) {
 	d := &c.dc
 	t0 := time.Now()
-	var acts []scheduler.Action
-	probes := c.missingProbes()
-	if len(probes) > 0 {
-		acts = probes
-	} else {
-		q := c.cfg.Quorate()
-		res, err := scheduler.Run(scheduler.Input{CIB: c.cib, Quorum: &q, Now: time.Now().Unix()})
-		if err != nil {
-			return nil, err
-		}
-		acts = res.Actions
+	acts, probes, err := c.nextActions()
+	if err != nil {
+		return nil, err
 	}
 	if len(acts) == 0 {
 		return nil, nil
@@ -152,15 +213,30 @@ func (c *CRM) plan(trigger string, since time.Time) (*graph, error) {
 		trigger: trigger, triggerAt: since, planned: time.Now(), planTook: time.Since(t0),
 		actions: make([]gAction, len(acts)),
 	}
-	if !d.membershipAt.IsZero() && !since.Before(d.membershipAt) && since.Sub(d.membershipAt) < time.Second && d.syncDone.After(d.membershipAt) {
+	if trigger == d.membershipTrigger && !d.membershipAt.IsZero() && !since.Before(d.membershipAt) && since.Sub(d.membershipAt) < time.Second && d.syncDone.After(d.membershipAt) {
 		g.membership = d.syncDone.Sub(d.membershipAt)
 		g.fromMembership = true
 	}
 	for i, a := range acts {
 		g.actions[i] = gAction{Action: a}
 	}
-	c.log.Info("transition planned", "transition", g.id, "trigger", trigger, "actions", len(acts), "probes", len(probes) > 0)
+	c.log.Info("transition planned", "transition", g.id, "trigger", trigger, "actions", len(acts), "probes", probes)
 	return g, nil
+}
+
+// nextActions is what the cluster needs now: probes of what has no
+// history on an online member first, else the scheduler's transition
+// (c.mu held).
+func (c *CRM) nextActions() (acts []scheduler.Action, probes bool, err error) {
+	if p := c.missingProbes(); len(p) > 0 {
+		return p, true, nil
+	}
+	q := c.cfg.Quorate()
+	res, err := scheduler.Run(scheduler.Input{CIB: c.cib, Quorum: &q, Now: time.Now().Unix()})
+	if err != nil {
+		return nil, false, err
+	}
+	return res.Actions, false, nil
 }
 
 // missingProbes lists a probe (one-shot monitor) for every configured

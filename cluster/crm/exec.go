@@ -65,6 +65,7 @@ func (e *executor) submit(req execRequest) {
 }
 
 func (e *executor) run(req execRequest) {
+	e.c.log.Debug("action received", "rsc", req.Resource, "task", req.Task, "interval_ms", req.IntervalMS)
 	if req.Task != "monitor" || req.IntervalMS == 0 {
 		if req.Task != "monitor" {
 			e.cancelRecurring(req.Resource)
@@ -180,11 +181,25 @@ func (c *CRM) lookupDef(rsc, task string, intervalMS int64) (*resourceDef, error
 	return d, nil
 }
 
+// migrate runs migrate_to or migrate_from; an agent that cannot migrate
+// fails with OCF_ERR_UNIMPLEMENTED (the scheduler then recovers it).
+func migrate(ctx context.Context, a agents.Agent, spec, task string, r agents.Resource) error {
+	m, ok := a.(agents.Migrator)
+	if !ok {
+		return agents.Errorf(agents.ErrUnimplemented, "%s cannot migrate (allow-migrate is set on %s)", spec, r.ID)
+	}
+	if task == "migrate_to" {
+		return m.MigrateTo(ctx, r)
+	}
+	return m.MigrateFrom(ctx, r)
+}
+
 // do runs one action and returns its result.
 func (e *executor) do(ctx context.Context, req execRequest) *opResult {
 	c := e.c
 	res := &opResult{Node: req.Node, Resource: req.Resource, Task: req.Task, IntervalMS: req.IntervalMS,
-		Expected: req.Expected, Transition: req.Transition, Action: req.Action}
+		Expected: req.Expected, Transition: req.Transition, Action: req.Action,
+		MigrateSource: req.MigrateSource, MigrateTarget: req.MigrateTarget}
 	d, err := c.lookupDef(req.Resource, req.Task, req.IntervalMS)
 	if err != nil {
 		res.RC, res.OpStatus, res.Reason = int(agents.ErrConfigured), 4, err.Error()
@@ -210,6 +225,10 @@ func (e *executor) do(ctx context.Context, req execRequest) *opResult {
 	if req.IntervalMS > 0 {
 		d.params["CRM_meta_interval"] = strconv.FormatInt(req.IntervalMS, 10)
 	}
+	if req.MigrateSource != "" {
+		d.params["CRM_meta_migrate_source"] = req.MigrateSource
+		d.params["CRM_meta_migrate_target"] = req.MigrateTarget
+	}
 	r := agents.Resource{ID: req.Resource, Params: d.params, SetNodeAttribute: func(name, value string) {
 		c.send(&message{Kind: kindAttr, Node: c.cfg.Local.Name, Name: name, Value: value, Delete: value == ""})
 	}}
@@ -223,6 +242,8 @@ func (e *executor) do(ctx context.Context, req execRequest) *opResult {
 		err = a.Stop(actx, r)
 	case "monitor":
 		err = a.Monitor(actx, r)
+	case "migrate_to", "migrate_from":
+		err = migrate(actx, a, d.spec, req.Task, r)
 	case "reload", "reload-agent":
 		if rl, ok := a.(agents.Reloader); ok {
 			err = rl.Reload(actx, r)

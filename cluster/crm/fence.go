@@ -87,15 +87,36 @@ func (c *CRM) devicesFor(target string) (devs []fenceDevice, action string, time
 }
 
 // fence runs the fencing of target with each capable device in turn
-// until one succeeds.
-func (c *CRM) fence(ctx context.Context, target, action string) FenceEvent {
+// until one succeeds. It first waits delay (priority-fencing-delay), and
+// before each device that device's pcmk_delay_base/pcmk_delay_max
+// (fence_delay.go); the delays do not count against fencing-timeout.
+func (c *CRM) fence(ctx context.Context, target, action string, delay time.Duration) FenceEvent {
 	devs, defAction, timeout := c.devicesFor(target)
 	if action == "" {
 		action = defAction
 	}
 	ev := FenceEvent{Target: target, Action: action, By: c.cfg.Local.Name, At: time.Now()}
 	var errs []error
+	if len(devs) > 0 && delay > 0 && (action == agents.FenceOff || action == agents.FenceReboot) {
+		c.log.Info("delaying fencing (priority-fencing-delay: the target runs the more important resources)", "target", target, "delay", delay)
+		if err := waitDelay(ctx, delay); err != nil {
+			errs = append(errs, fmt.Errorf("during priority-fencing-delay: %w", err))
+			devs = nil
+		}
+	}
 	for _, d := range devs {
+		dl, err := deviceDelay(d.params, target, action, randN)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.id, err))
+			continue
+		}
+		if dl > 0 {
+			c.log.Info("delaying fencing (pcmk_delay_base/pcmk_delay_max)", "target", target, "device", d.id, "delay", dl)
+			if err := waitDelay(ctx, dl); err != nil {
+				errs = append(errs, fmt.Errorf("%s: during its fencing delay: %w", d.id, err))
+				break
+			}
+		}
 		a, err := c.cfg.Agents.Lookup(d.spec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", d.id, err))
@@ -115,7 +136,7 @@ func (c *CRM) fence(ctx context.Context, target, action string) FenceEvent {
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", d.id, err))
 	}
-	if len(devs) == 0 {
+	if len(devs) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("no fencing device can fence %s", target))
 	}
 	ev.Duration = time.Since(ev.At)
@@ -130,7 +151,7 @@ func (c *CRM) fence(ctx context.Context, target, action string) FenceEvent {
 
 // fenceForGraph carries out a graph's fence action and reports it.
 func (c *CRM) fenceForGraph(key string, action int, target string) {
-	ev := c.fence(context.Background(), target, "")
+	ev := c.fence(context.Background(), target, "", c.priorityFencingDelay(target))
 	ev.Transition, ev.ActionID = key, action
 	c.send(&message{Kind: kindFenced, Fence: &ev})
 }
@@ -178,7 +199,7 @@ func (c *CRM) Fence(ctx context.Context, node, action string) (FenceEvent, error
 	if !c.knownNode(node) {
 		return FenceEvent{}, fmt.Errorf("fence %s: no such node", node)
 	}
-	ev := c.fence(ctx, node, action)
+	ev := c.fence(ctx, node, action, 0)
 	if err := c.request(ctx, &message{Kind: kindFenced, Fence: &ev}); err != nil {
 		return ev, err
 	}
@@ -186,6 +207,35 @@ func (c *CRM) Fence(ctx context.Context, node, action string) (FenceEvent, error
 		return ev, fmt.Errorf("fencing %s failed: %s", node, ev.Reason)
 	}
 	return ev, nil
+}
+
+// priorityFencingDelay is priority-fencing-delay for fencing target now;
+// a misconfiguration is logged and means no delay.
+func (c *CRM) priorityFencingDelay(target string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nodes := make([]string, len(c.cfg.Nodes))
+	for i, n := range c.cfg.Nodes {
+		nodes[i] = n.Name
+	}
+	d, err := priorityDelay(c.cib, nodes, c.isMember, target)
+	if err != nil {
+		c.log.Error("no priority fencing delay", "target", target, "reason", err)
+		return 0
+	}
+	return d
+}
+
+// waitDelay waits d or until ctx ends.
+func waitDelay(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // FenceHistory returns the fencing events this node knows, newest first.

@@ -33,6 +33,7 @@ type graph struct {
 	fromMembership bool
 	actions        []gAction
 	abort          bool
+	recheck        []string // changes to weigh before the next step (markChanged)
 	failed         bool
 }
 
@@ -90,8 +91,10 @@ func (c *CRM) advance(g *graph) {
 				g.failed = true
 			default:
 				a.state = actInFlight
+				c.log.Debug("dispatching", "action", a.String(), "transition", g.id)
 				c.send(&message{Kind: kindExec, Exec: &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
-					IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action)}})
+					IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action),
+					MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}})
 			}
 		}
 	}
@@ -191,6 +194,8 @@ func (g *graph) record(c *CRM, result string) Transition {
 		switch a.Task {
 		case "fence":
 			phase = "fencing"
+		case "migrate_to", "migrate_from":
+			phase = "migrate"
 		case "monitor":
 			phase = "monitor"
 			if a.Interval == 0 {
@@ -210,7 +215,7 @@ func (g *graph) record(c *CRM, result string) Transition {
 		t.Phases = append(t.Phases, Phase{"detection", c.cfg.TokenTimeout}, Phase{"membership", g.membership})
 	}
 	t.Phases = append(t.Phases, Phase{"scheduling", g.planned.Sub(g.triggerAt)})
-	for _, name := range []string{"probe", "fencing", "stop", "start", "monitor"} {
+	for _, name := range []string{"probe", "fencing", "migrate", "stop", "start", "monitor"} {
 		if s, ok := span[name]; ok {
 			t.Phases = append(t.Phases, Phase{name, s[1].Sub(s[0])})
 		}

@@ -79,6 +79,11 @@ type opResult struct {
 	Action     int    `json:"action"`
 	Reason     string `json:"reason,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
+	// MigrateSource and MigrateTarget are set on migrate_to and
+	// migrate_from results (recorded as the op's migrate_source and
+	// migrate_target, as Pacemaker does).
+	MigrateSource string `json:"migrate_source,omitempty"`
+	MigrateTarget string `json:"migrate_target,omitempty"`
 }
 
 // failed reports whether the result is a failure that counts against the
@@ -102,6 +107,11 @@ type execRequest struct {
 	Transition string `json:"transition"`
 	Action     int    `json:"action"`
 	Expected   int    `json:"expected"`
+	// MigrateSource and MigrateTarget name the two ends of a migrate_to
+	// or migrate_from (the agent sees them as CRM_meta_migrate_source
+	// and CRM_meta_migrate_target).
+	MigrateSource string `json:"migrate_source,omitempty"`
+	MigrateTarget string `json:"migrate_target,omitempty"`
 }
 
 func encode(service byte, m *message) ([]byte, error) {

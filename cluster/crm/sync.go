@@ -48,7 +48,7 @@ func (c *CRM) regular(ev totem.Event) {
 		trigger = "node " + c.names(ev.Joined) + " joined"
 	}
 	c.markDirty(trigger)
-	c.dc.membershipAt = c.regularAt
+	c.dc.membershipAt, c.dc.membershipTrigger = c.regularAt, trigger
 	c.log.Info("configuration changed; synchronising the cib", "ring", ev.Ring.Seq, "members", c.members, "version", c.cib.Version().String())
 }
 

@@ -15,6 +15,9 @@ type action struct {
 	implied  bool // stop implied by fencing its node
 	in, out  []*edge
 	needAny  int // pseudo "running" of a clone: runnable inputs required
+
+	// migSource and migTarget are set on migrate_to and migrate_from.
+	migSource, migTarget *node
 }
 
 // edge orders first before then.
@@ -115,6 +118,15 @@ func (ws *workingSet) createActions(r *resource) {
 		}
 		r.stopActs[n] = a
 	}
+	for _, n := range r.dangling {
+		// Leftover of an earlier migration: stopped, never active.
+		d := ws.newAction(r, "stop", n, false)
+		if !managed {
+			d.runnable = false
+			d.optional = true
+		}
+		r.stopActs[n] = d
+	}
 	a := ws.newAction(r, "start", r.assigned, false)
 	r.startAct = a
 	switch {
@@ -134,8 +146,17 @@ func (ws *workingSet) createActions(r *resource) {
 			a.runnable = false
 		}
 	}
-	for _, stop := range r.stopActs {
-		ws.order(stop, a, edgeImpliesThen|edgeRestart)
+	for _, n := range r.runningOn {
+		if r.migrating && n == r.migSource {
+			continue // the start on the target follows migrate_from instead
+		}
+		ws.order(r.stopActs[n], a, edgeImpliesThen|edgeRestart)
+	}
+	for _, n := range r.dangling {
+		ws.order(r.stopActs[n], a, 0)
+	}
+	if r.migrating {
+		ws.migrationActions(r)
 	}
 	if r.assigned != nil && managed {
 		for _, op := range r.ops {

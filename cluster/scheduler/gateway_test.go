@@ -147,6 +147,9 @@ func render(res *scheduler.Result) string {
 		if a.Pseudo {
 			name += " (pseudo)"
 		}
+		if a.MigrateSource != "" {
+			name += fmt.Sprintf(" [%s -> %s]", a.MigrateSource, a.MigrateTarget)
+		}
 		fmt.Fprintf(&b, "  %2d %s <- %v\n", a.ID, name, a.Inputs)
 	}
 	b.WriteString("Placement:\n")
@@ -161,30 +164,32 @@ func render(res *scheduler.Result) string {
 	return b.String()
 }
 
+// gatewayCases are the gateway scenarios with golden transitions.
+var gatewayCases = []struct {
+	name string
+	opts gatewayOpts
+	want string // node the whole group must end on ("" = stopped)
+}{
+	{"2n-steady", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100}, "node1"},
+	{"2n-start", gatewayOpts{nodes: 2, quorum: true}, "node2"}, // node1 already holds the fence device,
+	{"2n-node-loss", gatewayOpts{nodes: 2, running: "node1", lost: []string{"node1"}, quorum: true, stickiness: 100}, "node2"},
+	{"2n-standby", gatewayOpts{nodes: 2, running: "node1", standby: []string{"node1"}, quorum: true, stickiness: 100}, "node2"},
+	{"2n-monitor-fail-recover", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, threshold: 3, failedMonitor: "gw-vip", failCount: 1}, "node1"},
+	{"2n-monitor-fail-threshold", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, threshold: 1, failedMonitor: "gw-vip", failCount: 1}, "node2"},
+	{"2n-move", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, prefer: "node2"}, "node2"},
+	{"2n-clear-after-move", gatewayOpts{nodes: 2, running: "node2", quorum: true, stickiness: 100}, "node2"},
+	{"2n-quorum-loss-ignore", gatewayOpts{nodes: 2, running: "node1", lost: []string{"node2"}, noQuorumPolicy: "ignore", stickiness: 100}, "node1"},
+	{"3n-node-loss", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node1"}, quorum: true, stickiness: 100}, "node3"}, // the fence device moves to node2
+	{"3n-standby", gatewayOpts{nodes: 3, running: "node2", standby: []string{"node2"}, quorum: true, stickiness: 100}, "node3"},
+	{"3n-monitor-fail-threshold", gatewayOpts{nodes: 3, running: "node1", quorum: true, stickiness: 100, threshold: 1, failedMonitor: "bond0", failCount: 1}, "node2"},
+	{"3n-move", gatewayOpts{nodes: 3, running: "node1", quorum: true, stickiness: 100, prefer: "node3"}, "node3"},
+	{"3n-clear-after-move", gatewayOpts{nodes: 3, running: "node3", quorum: true, stickiness: 100}, "node3"},
+	{"3n-quorum-loss-stop", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node2", "node3"}, noQuorumPolicy: "stop", stickiness: 100}, ""},
+	{"3n-quorum-loss-freeze", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node2", "node3"}, noQuorumPolicy: "freeze", stickiness: 100}, "node1"},
+}
+
 func TestGatewayChainGolden(t *testing.T) {
-	cases := []struct {
-		name string
-		opts gatewayOpts
-		want string // node the whole group must end on ("" = stopped)
-	}{
-		{"2n-steady", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100}, "node1"},
-		{"2n-start", gatewayOpts{nodes: 2, quorum: true}, "node2"}, // node1 already holds the fence device,
-		{"2n-node-loss", gatewayOpts{nodes: 2, running: "node1", lost: []string{"node1"}, quorum: true, stickiness: 100}, "node2"},
-		{"2n-standby", gatewayOpts{nodes: 2, running: "node1", standby: []string{"node1"}, quorum: true, stickiness: 100}, "node2"},
-		{"2n-monitor-fail-recover", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, threshold: 3, failedMonitor: "gw-vip", failCount: 1}, "node1"},
-		{"2n-monitor-fail-threshold", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, threshold: 1, failedMonitor: "gw-vip", failCount: 1}, "node2"},
-		{"2n-move", gatewayOpts{nodes: 2, running: "node1", quorum: true, stickiness: 100, prefer: "node2"}, "node2"},
-		{"2n-clear-after-move", gatewayOpts{nodes: 2, running: "node2", quorum: true, stickiness: 100}, "node2"},
-		{"2n-quorum-loss-ignore", gatewayOpts{nodes: 2, running: "node1", lost: []string{"node2"}, noQuorumPolicy: "ignore", stickiness: 100}, "node1"},
-		{"3n-node-loss", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node1"}, quorum: true, stickiness: 100}, "node3"}, // the fence device moves to node2
-		{"3n-standby", gatewayOpts{nodes: 3, running: "node2", standby: []string{"node2"}, quorum: true, stickiness: 100}, "node3"},
-		{"3n-monitor-fail-threshold", gatewayOpts{nodes: 3, running: "node1", quorum: true, stickiness: 100, threshold: 1, failedMonitor: "bond0", failCount: 1}, "node2"},
-		{"3n-move", gatewayOpts{nodes: 3, running: "node1", quorum: true, stickiness: 100, prefer: "node3"}, "node3"},
-		{"3n-clear-after-move", gatewayOpts{nodes: 3, running: "node3", quorum: true, stickiness: 100}, "node3"},
-		{"3n-quorum-loss-stop", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node2", "node3"}, noQuorumPolicy: "stop", stickiness: 100}, ""},
-		{"3n-quorum-loss-freeze", gatewayOpts{nodes: 3, running: "node1", lost: []string{"node2", "node3"}, noQuorumPolicy: "freeze", stickiness: 100}, "node1"},
-	}
-	for _, tc := range cases {
+	for _, tc := range gatewayCases {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := scheduler.Run(scheduler.Input{CIB: gatewayCIB(tc.opts)})
 			if err != nil {

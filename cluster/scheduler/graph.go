@@ -99,15 +99,15 @@ func (ws *workingSet) graph() []Action {
 		}
 	}
 	newID := map[*action]int{}
-	out := []Action{}
+	var order []*action
 	h := &actionHeap{}
 	for _, a := range ready {
 		heap.Push(h, a)
 	}
 	for h.Len() > 0 {
 		a := heap.Pop(h).(*action)
-		newID[a] = len(out)
-		out = append(out, ws.exportAction(a, newID))
+		newID[a] = len(order)
+		order = append(order, a)
 		for _, e := range a.out {
 			if !inGraph(e.then) {
 				continue
@@ -118,13 +118,20 @@ func (ws *workingSet) graph() []Action {
 			}
 		}
 	}
-	if len(out) < len(list) { // an ordering loop: emit the rest as they are
+	if n := len(order); n < len(list) {
+		// An ordering loop: emit the rest in creation order, with all
+		// their inputs (some come later in the list).
 		for _, a := range list {
 			if _, ok := newID[a]; !ok {
-				newID[a] = len(out)
-				out = append(out, ws.exportAction(a, newID))
+				newID[a] = len(order)
+				order = append(order, a)
 			}
 		}
+		ws.warnf("ordering loop: %d actions, from %s, cannot be put in order", len(order)-n, order[n])
+	}
+	out := make([]Action, 0, len(order))
+	for _, a := range order {
+		out = append(out, ws.exportAction(a, newID))
 	}
 	return out
 }
@@ -139,6 +146,9 @@ func (ws *workingSet) exportAction(a *action, ids map[*action]int) Action {
 	}
 	if a.implied {
 		x.Task = "stop"
+	}
+	if a.migSource != nil && a.migTarget != nil {
+		x.MigrateSource, x.MigrateTarget = a.migSource.Name, a.migTarget.Name
 	}
 	for _, e := range a.in {
 		if id, ok := ids[e.first]; ok && inGraph(e.first) {

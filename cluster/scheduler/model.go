@@ -88,6 +88,14 @@ type resource struct {
 	pendingStart bool
 	historyNodes map[*node]bool
 	monitorsOn   map[*node]map[int64]bool // recurring monitors known to run, per node
+	changedOn    map[*node]int64          // when the last state-deciding op completed, per node
+	migOps       map[*node]*migOp         // a migration op that last decided the state, per node
+	dangling     []*node                  // nodes needing a stop although not active (migration leftovers)
+	// partialTarget is the target of a migration whose migrate_to
+	// completed but whose migrate_from is not recorded yet: the
+	// migration continues from migrate_from if the resource still goes
+	// there (otherwise the target gets a cleanup stop if it has history).
+	partialTarget *node
 
 	// assignment
 	allowed     []int  // score per node index
@@ -99,6 +107,14 @@ type resource struct {
 	cons        []*colocation // this resource is the dependent
 	consLHS     []*colocation // this resource is the primary
 	nodeCount   []int         // clones: instances per node
+
+	// live migration (migration.go): migrating is set when the resource
+	// moves from migSource to assigned by migrate_to/migrate_from.
+	migrating   bool
+	migPartial  bool // continuing from migrate_from: migrate_to is done
+	migSource   *node
+	migrateTo   *action
+	migrateFrom *action
 
 	// actions
 	startAct *action

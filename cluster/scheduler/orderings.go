@@ -13,7 +13,7 @@ func (ws *workingSet) internalOrderings(r *resource) {
 	ws.order(p["stop"], p["stopped"], edgeImpliesThen)
 	ws.order(p["stopped"], p["start"], 0)
 	var prev *resource
-	for _, c := range r.children {
+	for i, c := range r.children {
 		if r.kind == kindClone {
 			// Starting more instances does not restart running ones.
 			ws.order(p["start"], startOf(c), edgeRunnableLeft)
@@ -23,15 +23,20 @@ func (ws *workingSet) internalOrderings(r *resource) {
 		ws.order(runningOf(c), p["running"], edgeImpliesThen)
 		for _, s := range stopsOf(c) {
 			ws.order(p["stop"], s, 0) // one member stopping does not stop the others
-			ws.order(s, p["stopped"], edgeImpliesThen)
+			if !isMigrationStop(c, s) {
+				ws.order(s, p["stopped"], edgeImpliesThen)
+			}
 		}
 		if r.kind == kindGroup && prev != nil && r.ordered {
 			ws.order(runningOf(prev), startOf(c), edgeRunnableLeft|edgeImpliesThen)
 			for _, s := range stopsOf(c) {
 				for _, ps := range stopsOf(prev) {
-					ws.order(s, ps, edgeImpliesFirst|edgeBlockedFirst)
+					ws.order(s, ps, memberStopFlags(c, s, prev, ps))
 				}
 			}
+		}
+		if r.kind == kindGroup && r.ordered {
+			ws.groupMigrationOrderings(r, i)
 		}
 		if r.kind == kindClone && r.ordered && prev != nil {
 			ws.order(runningOf(prev), startOf(c), 0)
@@ -44,6 +49,25 @@ func (ws *workingSet) internalOrderings(r *resource) {
 			p["running"].needAny = r.cloneMin
 		}
 	}
+}
+
+// memberStopFlags are the flags of the ordered group's edge "c's stop s
+// before prev's stop ps" (c follows prev in the group). Normally prev
+// stopping forces c to stop first (implies-first) and a stop of c that
+// cannot run blocks prev's. A migration stop (the source stop of a
+// migrating member or the cleanup of an earlier migration) deactivates
+// nothing c depends on: the member stays up on its target, so it forces
+// nothing on c, and across nodes it is a plain ordering. Otherwise a
+// required cleanup of bond0 on the old node would restart lan0 and
+// everything after it on the node they already migrated to.
+func memberStopFlags(c *resource, s *action, prev *resource, ps *action) int {
+	if !isMigrationStop(c, s) && !isMigrationStop(prev, ps) {
+		return edgeImpliesFirst | edgeBlockedFirst
+	}
+	if s.node == ps.node {
+		return edgeBlockedFirst
+	}
+	return 0
 }
 
 // startOf is the action that starts r (a primitive's start or a pseudo).
@@ -66,6 +90,11 @@ func stopsOf(r *resource) []*action {
 	if r.kind == kindPrimitive {
 		var out []*action
 		for _, n := range r.runningOn {
+			if a := r.stopActs[n]; a != nil {
+				out = append(out, a)
+			}
+		}
+		for _, n := range r.dangling {
 			if a := r.stopActs[n]; a != nil {
 				out = append(out, a)
 			}
@@ -127,7 +156,7 @@ func (ws *workingSet) constraintOrderings() {
 			}
 			for _, f := range actionFor(o.first, o.firstAction, true) {
 				for _, t := range actionFor(o.then, o.thenAction, false) {
-					ws.order(f, t, fl)
+					ws.constraintOrder(f, t, fl)
 					if flags&edgeOneOrMore != 0 {
 						t.needAny = 1
 					}
@@ -149,7 +178,7 @@ func (ws *workingSet) constraintOrderings() {
 			}
 			for _, f := range actionFor(o.then, inv, true) {
 				for _, t := range actionFor(o.first, invFirst, false) {
-					ws.order(f, t, iflags)
+					ws.constraintOrder(f, t, iflags)
 				}
 			}
 		}
@@ -244,7 +273,7 @@ func (ws *workingSet) propagateRunnable() {
 				work = append(work, t)
 			}
 		}
-		if a.rsc != nil && a.task == "start" && !a.pseudo {
+		if a.rsc != nil && a.task == "start" && a.rsc.kind == kindPrimitive { // incl. a migration's pseudo start
 			for _, d := range ws.blockedColocationDependents(a.rsc) {
 				if d.startAct != nil && d.startAct.runnable {
 					d.startAct.runnable = false
@@ -359,7 +388,7 @@ func (ws *workingSet) blockedColocationDependents(r *resource) []*resource {
 // start became unrunnable.
 func (ws *workingSet) propagateRequired() {
 	for _, a := range ws.actions {
-		if a.task == "start" && !a.pseudo && !a.runnable && a.rsc != nil {
+		if a.task == "start" && a.rsc != nil && a.rsc.kind == kindPrimitive && !a.runnable {
 			for _, n := range a.rsc.runningOn {
 				if s := a.rsc.stopActs[n]; s != nil && s.optional && s.runnable {
 					s.optional = false

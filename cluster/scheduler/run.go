@@ -33,11 +33,16 @@ type Action struct {
 	Pseudo   bool   `json:"pseudo,omitempty"`
 	// Inputs are the ids of actions that must complete first.
 	Inputs []int `json:"inputs,omitempty"`
+	// MigrateSource and MigrateTarget are the two ends of a live
+	// migration, set on its migrate_to (run on the source) and
+	// migrate_from (run on the target) actions.
+	MigrateSource string `json:"migrate_source,omitempty"`
+	MigrateTarget string `json:"migrate_target,omitempty"`
 }
 
 // Change is one line of the Transition Summary.
 type Change struct {
-	Verb     string `json:"verb"` // Start, Stop, Move, Restart, Recover, Fence
+	Verb     string `json:"verb"` // Start, Stop, Move, Migrate, Restart, Recover, Fence
 	Resource string `json:"resource,omitempty"`
 	From     string `json:"from,omitempty"`
 	To       string `json:"to,omitempty"`
@@ -81,12 +86,29 @@ type Result struct {
 }
 
 // Run computes one transition: the pipeline unpack status → constraints →
-// assign → actions → fencing → orderings → graph.
+// assign → actions → fencing → orderings → graph. A live migration whose
+// orderings would form a loop is called off and the pass is run again
+// with that resource moving by stop/start.
 func Run(in Input) (*Result, error) {
 	if in.CIB == nil {
 		return nil, fmt.Errorf("scheduler input has no cib")
 	}
-	ws := &workingSet{in: in, now: in.Now}
+	noMigrate := map[string]bool{}
+	for {
+		ws := &workingSet{in: in, now: in.Now, noMigrate: noMigrate}
+		res := ws.run()
+		blamed := ws.migrationsOnLoops()
+		if len(blamed) == 0 {
+			return res, nil
+		}
+		for _, r := range blamed {
+			noMigrate[r.ID] = true // each pass adds one at least: the loop ends
+		}
+	}
+}
+
+func (ws *workingSet) run() *Result {
+	in := ws.in
 	// unpack
 	ws.unpackOptions()
 	ws.unpackNodes()
@@ -96,6 +118,7 @@ func Run(in Input) (*Result, error) {
 		ws.setupAllowed(r)
 	}
 	ws.unpackHistory()
+	ws.resolveMigrations()
 	ws.applyMultipleActive()
 	// constraints
 	ws.unpackLocations()
@@ -120,6 +143,7 @@ func Run(in Input) (*Result, error) {
 		scores = ws.scores()
 	}
 	// actions, fencing, orderings
+	ws.planMigrations()
 	for _, r := range ws.resources {
 		ws.createActions(r)
 	}
@@ -129,6 +153,7 @@ func Run(in Input) (*Result, error) {
 	}
 	ws.constraintOrderings()
 	ws.propagateRunnable()
+	ws.cancelMigrations()
 	ws.propagateRequired()
 	// graph
 	res := &Result{Current: current, Scores: scores, Warnings: ws.warnings}
@@ -136,7 +161,8 @@ func Run(in Input) (*Result, error) {
 	res.Actions = ws.graph()
 	res.Summary = ws.summary()
 	res.Revised = ws.status(true)
-	return res, nil
+	res.Warnings = ws.warnings
+	return res
 }
 
 // assignmentOrder sorts top-level resources as Pacemaker 2.1 does:

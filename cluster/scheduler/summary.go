@@ -51,6 +51,9 @@ func (ws *workingSet) change(r *resource) (Change, bool) {
 		if r.failed {
 			c.Verb = "Recover"
 		}
+		if r.migrating {
+			c.Verb = "Migrate"
+		}
 	default:
 		stop := r.stopActs[from]
 		if stop == nil || stop.optional || !stop.runnable {

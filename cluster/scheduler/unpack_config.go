@@ -44,6 +44,9 @@ type workingSet struct {
 	actions     []*action
 	edges       []*edge
 	warnings    []string
+	// noMigrate names primitives that must move by stop/start: their
+	// migration was found on an ordering loop in an earlier pass.
+	noMigrate map[string]bool
 }
 
 func (ws *workingSet) warnf(format string, a ...any) {

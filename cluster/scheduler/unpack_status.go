@@ -158,6 +158,9 @@ type opResult struct {
 	changed  int64
 	legacy   bool // crm_feature_set < 2.0
 	id       string
+	// migrate_to and migrate_from record both ends of the migration.
+	migSource string
+	migTarget string
 }
 
 func readOp(o *cib.LRMOp) opResult {
@@ -168,6 +171,14 @@ func readOp(o *cib.LRMOp) opResult {
 	r.callID = -1
 	if v, err := strconv.Atoi(o.CallID); err == nil {
 		r.callID = v
+	}
+	for _, a := range o.Other {
+		switch a.Name.Local {
+		case "migrate_source":
+			r.migSource = a.Value
+		case "migrate_target":
+			r.migTarget = a.Value
+		}
 	}
 	r.changed, _ = strconv.ParseInt(o.LastRCChange, 10, 64)
 	if r.changed == 0 {
@@ -208,6 +219,12 @@ type historyState struct {
 	banHere      bool
 	banAll       bool
 	pendingStart bool
+	// mig is the migrate_to or migrate_from that last decided the state
+	// here; a later start, stop, probe or migration clears it.
+	mig *migOp
+	// changed is when the last state-deciding operation completed (0 if
+	// unknown).
+	changed int64
 }
 
 // replay walks a resource's operation history on one node in call order.
@@ -230,8 +247,14 @@ func (ws *workingSet) replay(r *resource, n *node, ops []cib.LRMOp) historyState
 			continue
 		}
 		probe := op.task == "monitor" && op.interval == 0
+		decides := op.task != "monitor" || probe // not a recurring monitor
+		migration := op.task == "migrate_to" || op.task == "migrate_from"
 		if op.status == -1 || op.callID < 0 && op.status != 0 {
 			// In flight.
+			st.mig = nil
+			if migration {
+				st.mig = op.migration(migPending)
+			}
 			switch op.task {
 			case "start", "migrate_from":
 				st.active = true
@@ -250,6 +273,10 @@ func (ws *workingSet) replay(r *resource, n *node, ops []cib.LRMOp) historyState
 		}
 		if op.status == 3 { // not supported
 			continue
+		}
+		if decides {
+			st.mig = nil // superseded by this operation
+			st.changed = op.changed
 		}
 		success := (op.status == 0 || op.status == 4) && op.isSuccess(r) // an "error" status is re-judged by its rc
 		hard, fatal := false, false
@@ -280,6 +307,9 @@ func (ws *workingSet) replay(r *resource, n *node, ops []cib.LRMOp) historyState
 		}
 		if !success && of == failIgnore && !hard && !fatal {
 			success = true
+		}
+		if migration {
+			st.mig = op.migration(map[bool]migOutcome{true: migDone, false: migFailed}[success])
 		}
 		if success {
 			switch {
@@ -484,6 +514,16 @@ func (ws *workingSet) applyHistory(r *resource, n *node, st historyState) {
 		r.historyNodes = map[*node]bool{}
 	}
 	r.historyNodes[n] = true
+	if r.changedOn == nil {
+		r.changedOn = map[*node]int64{}
+	}
+	r.changedOn[n] = st.changed
+	if st.mig != nil {
+		if r.migOps == nil {
+			r.migOps = map[*node]*migOp{}
+		}
+		r.migOps[n] = st.mig
+	}
 	if st.active && len(st.monitors) > 0 {
 		if r.monitorsOn == nil {
 			r.monitorsOn = map[*node]map[int64]bool{}

@@ -52,8 +52,12 @@ func checkParams(rsc, spec string, m *appliance.AgentResponse, params map[string
 		return nil
 	}
 	var unknown []string
+	stonith := strings.HasPrefix(spec, "stonith:")
 	for k := range params {
-		if !declared[k] {
+		// Fence devices take the fencer's own pcmk_* settings
+		// (pcmk_host_list, pcmk_delay_base, ...), which no fence agent
+		// declares in its metadata.
+		if !declared[k] && !(stonith && strings.HasPrefix(k, "pcmk_")) {
 			unknown = append(unknown, k)
 		}
 	}

@@ -51,7 +51,7 @@ ordinary resources. --engine-only builds just the heartbeat networks and
 ovshad. State lives in /run/ovsha-lab/<name>/. Needs root. See docs/lab.md.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd(), newLabFaultCmd(), newLabBenchCmd())
+	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabDownCmd(), newLabExecCmd(), newLabFaultCmd(), newLabBenchCmd(), newLabFenceAgentCmd())
 	return cmd
 }
 
@@ -62,6 +62,7 @@ func newLabUpCmd() *cobra.Command {
 		ovshad  string
 		timeout time.Duration
 		engine  bool
+		fencing bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -82,9 +83,12 @@ func newLabUpCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("finding the ovsha binary: %w", err)
 			}
+			if !cmd.Flags().Changed("fencing") {
+				fencing = nodes == 2
+			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			st, err := lab.Up(cmd.Context(), lab.Spec{Name: f.name, Nodes: nodes, BaseDir: f.dir, Ovshad: bin, Timeout: timeout, Logger: log,
-				Gateway: !engine, Ovsha: self})
+				Gateway: !engine, Ovsha: self, Fencing: fencing})
 			if err != nil {
 				return err
 			}
@@ -112,6 +116,29 @@ func newLabUpCmd() *cobra.Command {
 	cmd.Flags().StringVar(&ovshad, "ovshad", "", "ovshad binary (default: next to this ovsha, else on PATH)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for a quorate ring on every node and for the gateway")
 	cmd.Flags().BoolVar(&engine, "engine-only", false, "only the heartbeat network and ovshad (no OVS, switches, client, wan or gateway resources)")
+	cmd.Flags().BoolVar(&fencing, "fencing", false, "give the lab a fence device: one stonith device per node whose \"off\" is 'lab fault NODE poweroff',\n"+
+		"fencing-enabled=true, fencing-action=off, priority-fencing-delay="+lab.PriorityFencingDelay+" (the gateway holder wins a split)\n"+
+		"and pcmk_delay_base="+lab.FenceDelayBase+" on n1's device (n1 wins a tie); default on for 2 nodes, off for 3 or more")
+	return cmd
+}
+
+// newLabFenceAgentCmd is the lab's fence agent, run by the script `lab up
+// --fencing` writes (lab.FenceAgent).
+func newLabFenceAgentCmd() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:    "fence-agent",
+		Short:  "The lab's fence agent: reads a fence-agents request (action=, plug=) on stdin",
+		Hidden: true, // run by <lab dir>/fence/fence_ovshalab
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if code := lab.FenceAgent(cmd.Context(), f.dir, f.name, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()); code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -194,8 +195,11 @@ func TestPoweroffFailover(t *testing.T) {
 }
 
 // TestPlannedSwitchover: `ovsha resource move gateway` moves the chain to
-// another node and `resource clear` removes the ban without moving it
-// back (stickiness).
+// another node make-before-break: the OVS members (allow-migrate) migrate
+// to the new node while the old one still serves, then the VIPs go stop →
+// start; the client never sees two MACs for the VIP, nothing on the new
+// node is stopped again afterwards, and `resource clear` removes the ban
+// without moving the gateway back (stickiness).
 func TestPlannedSwitchover(t *testing.T) {
 	st, ovsha := upGateway(t)
 	ctx := context.Background()
@@ -207,10 +211,41 @@ func TestPlannedSwitchover(t *testing.T) {
 			t.Fatalf("ovsha %v: %v: %s", args, err, out)
 		}
 	}
+	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	wctx, wstop := context.WithCancel(ctx)
+	werr := make(chan error, 1)
+	go func() { werr <- w.run(wctx, 2*time.Millisecond) }()
+
+	t0 := time.Now()
 	run("resource", "move", lab.GatewayGroup)
 	to, _ := waitHolder(t, st, from)
 	if err := lab.Settle(ctx, st, 20*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	wstop()
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
+	runs := w.runs()
+	if a, b, n := overlaps(runs); n > 0 {
+		t.Errorf("two MACs answered for the VIP between %s and %s (%d alternations):\n%s", a.Format("15:04:05.000"), b.Format("15:04:05.000"), n, summary(runs))
+	}
+	acts := actionsSince(t, st, t0)
+	for _, rsc := range []string{"br-ex", "bond0", "lan0"} {
+		for _, want := range []string{"migrate_to " + rsc + " on " + from, "migrate_from " + rsc + " on " + to} {
+			if !slices.Contains(acts, want) {
+				t.Errorf("no %q since the move (make-before-break); actions: %v", want, acts)
+			}
+		}
+	}
+	for _, rsc := range lab.GatewayResources {
+		if bad := "stop " + rsc + " on " + to; slices.Contains(acts, bad) {
+			t.Errorf("%q after the move: the gateway was interrupted again on its new node; actions: %v", bad, acts)
+		}
 	}
 	run("resource", "clear", lab.GatewayGroup)
 	if err := lab.Settle(ctx, st, 20*time.Second); err != nil {
@@ -219,4 +254,29 @@ func TestPlannedSwitchover(t *testing.T) {
 	if h, _ := lab.Holder(st); h != to {
 		t.Fatalf("after clear the gateway is on %q, want it to stay on %s", h, to)
 	}
+}
+
+// actionsSince lists, oldest first, the actions of the DC's transitions
+// that started since t.
+func actionsSince(t *testing.T, st *lab.State, since time.Time) []string {
+	t.Helper()
+	s, err := appliance.NewClient(st.Nodes[0].Socket).CRMStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, ok := st.Node(s.DC)
+	if !ok {
+		t.Fatalf("no DC (%q)", s.DC)
+	}
+	h, err := appliance.NewClient(dc.Socket).CRMHistory(context.Background(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(h.Transitions) - 1; i >= 0; i-- {
+		if !h.Transitions[i].Started.Before(since) {
+			out = append(out, h.Transitions[i].Actions...)
+		}
+	}
+	return out
 }
