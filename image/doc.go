@@ -2,7 +2,7 @@
 // reading its GPT and release manifest (Info), checking its checksum and
 // ed25519 signature (Verify, Sign), writing it to a disk or file with the
 // node's seed (Flash), validating and importing a seed on first boot
-// (ValidateSeed, ImportSeed, NodeConf), the A/B slot logic
+// (ValidateSeed, ImportSeed, ImportSeedCIB, NodeConf), the A/B slot logic
 // of a running appliance (System: status, upgrade, rollback, boot check)
 // and the hand-over around its reboots (HandOver: standby before, clear
 // after the boot check).

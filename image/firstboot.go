@@ -20,6 +20,11 @@ type SeedBootOptions struct {
 	DataDir string
 	// RunDir receives ovshad.env (/run/ovsha).
 	RunDir string
+	// CIBPath is the resource manager's CIB file (ovshad's
+	// --state-dir/cib.xml: /data/ovsha/state/cib.xml). On first boot a
+	// seed's cib.xml becomes that CIB unless one exists already. Empty:
+	// the seed CIB is only kept as DataDir/cib-seed.xml.
+	CIBPath string
 	// SysClassNet lists the network interfaces (/sys/class/net).
 	SysClassNet string
 	// SetHostname sets the host name (nil: sethostname(2)).
@@ -29,8 +34,9 @@ type SeedBootOptions struct {
 }
 
 // SeedBoot runs at every boot before ovshad. On first boot (no
-// cluster.conf in DataDir) it validates the ESP's seed directory and
-// copies it to DataDir, then removes the authkey from the FAT ESP. An
+// cluster.conf in DataDir) it validates the ESP's seed directory, makes
+// its cib.xml (if any) the first CIB at CIBPath (see ImportSeedCIB),
+// copies the seed to DataDir, then removes the authkey from the FAT ESP. An
 // invalid seed prints OVSHA-SEED-INVALID lines and returns an error, so
 // ovshad (which requires this step) does not start. Every boot it applies
 // node.conf: host name, link and uplink addresses, and writes ovshad's
@@ -59,6 +65,13 @@ func (s *System) SeedBoot(ctx context.Context, o SeedBootOptions) error {
 	if firstBoot {
 		if seed, err = ValidateSeed(seedDir); err != nil {
 			return invalid("the seed directory ovsha/ on the EFI system partition", err)
+		}
+		// the CIB before ImportSeed, whose cluster.conf marks the import
+		// complete: an import cut short is redone at the next boot
+		if o.CIBPath != "" {
+			if err := ImportSeedCIB(ctx, filepath.Join(seedDir, SeedCIB), o.CIBPath); err != nil {
+				return err
+			}
 		}
 		if err := ImportSeed(seed, o.DataDir); err != nil {
 			return err

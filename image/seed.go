@@ -20,6 +20,8 @@ const (
 	SeedAuthkey     = "authkey"
 	SeedNodeConf    = "node.conf"
 	SeedCIB         = "cib.xml"
+	// SeedCIBCopy is the seed CIB's name in the data directory.
+	SeedCIBCopy = "cib-seed.xml"
 	// SeedESPDir is the seed directory on the ESP.
 	SeedESPDir = "/ovsha"
 )
@@ -151,7 +153,7 @@ func ImportSeed(s *Seed, dataDir string) error {
 		}
 		name := f.Name
 		if name == SeedCIB {
-			name = "cib-seed.xml"
+			name = SeedCIBCopy
 		}
 		if err := writeFileAtomic(filepath.Join(dataDir, name), data, f.Mode); err != nil {
 			return err

@@ -151,6 +151,16 @@ func (a Appctl) BondShow(ctx context.Context, port string) (BondStatus, error) {
 	return ParseBondShow(string(out))
 }
 
+// clearBond removes the bond's node attributes through set (nil: no-op;
+// an empty value deletes).
+func clearBond(set func(name, value string), port string) {
+	if set == nil {
+		return
+	}
+	set(BondAttribute(port), "")
+	set(BondAttribute(port)+"-up", "")
+}
+
 // publishBond sets the bond's node attributes through set (nil: no-op).
 func publishBond(set func(name, value string), port string, s BondStatus) {
 	if set == nil {

@@ -270,6 +270,13 @@ func TestBondFailoverKeepsPingFlowing(t *testing.T) {
 	if rows := c.rows(t); rows != [3]int{} {
 		t.Errorf("rows after stopping the chain: %v, want none", rows)
 	}
+	// The health belongs to a running bond: stop withdraws it (a stale
+	// "down" would keep an uplink rule banning this node).
+	for _, k := range []string{"ovsha-bond-bond0", "ovsha-bond-bond0-up"} {
+		if v := attr(k); v != "" {
+			t.Errorf("after stop %s = %q, want it removed", k, v)
+		}
+	}
 }
 
 // BenchmarkChainStart measures start of ovs-bridge -> ovs-port (bond) ->

@@ -362,6 +362,20 @@ func (a *PortAgent) Stop(ctx context.Context, r agents.Resource) error {
 	if err != nil {
 		return err
 	}
+	if err := a.detach(ctx, r, s); err != nil {
+		return err
+	}
+	if s.bond() {
+		// The bond's health is this node's only while it runs here: a
+		// stale "down" would keep rules such as the lab's uplink rule
+		// banning the node for good.
+		clearBond(r.SetNodeAttribute, s.name)
+	}
+	return nil
+}
+
+// detach removes the port from its bridge when this resource owns it.
+func (a *PortAgent) detach(ctx context.Context, r agents.Resource, s portSpec) error {
 	port, err := a.db.Port(ctx, s.name)
 	if err != nil {
 		return err

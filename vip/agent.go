@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,13 +40,19 @@ type Agent struct {
 
 	mu         sync.Mutex
 	announcers map[string]*background // by resource id
+	pending    []*background          // stopped, sockets maybe still closing
 }
 
 type background struct {
 	addr   netip.Addr
 	link   int
 	cancel context.CancelFunc
-	done   chan struct{}
+	// quiet closes when the announcements have ended; done when the
+	// sockets are closed too. Closing a packet socket waits for the
+	// kernel (an RCU grace period, 5-15 ms): Stop waits only for quiet,
+	// so a switchover does not pay for it.
+	quiet chan struct{}
+	done  chan struct{}
 }
 
 // New returns the agent. It fails only when cfg.Netlink is nil.
@@ -70,7 +77,11 @@ func New(cfg Config) (*Agent, error) {
 // Close stops every background announcer (addresses stay).
 func (a *Agent) Close() {
 	a.mu.Lock()
-	bgs := a.announcers
+	bgs := a.pending
+	a.pending = nil
+	for _, b := range a.announcers {
+		bgs = append(bgs, b)
+	}
 	a.announcers = map[string]*background{}
 	a.mu.Unlock()
 	for _, b := range bgs {
@@ -374,18 +385,19 @@ func (a *Agent) openNDP(ctx context.Context, t target, an *announcer) error {
 
 func (a *Agent) startBackground(id string, t target, an *announcer, rounds int, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &background{addr: t.addr, link: t.link.Attrs().Index, cancel: cancel, done: make(chan struct{})}
+	b := &background{addr: t.addr, link: t.link.Attrs().Index, cancel: cancel, quiet: make(chan struct{}), done: make(chan struct{})}
 	a.mu.Lock()
 	old := a.announcers[id]
 	a.announcers[id] = b
 	a.mu.Unlock()
 	if old != nil {
 		old.cancel()
-		<-old.done
+		<-old.quiet
 	}
 	go func() {
 		defer close(b.done)
 		defer an.close()
+		defer close(b.quiet)
 		an.repeat(ctx, rounds, t.interval, t.refresh, func(err error) { log.Warn("announcement failed", "err", err) })
 	}()
 }
@@ -401,7 +413,7 @@ func (a *Agent) ensureBackground(ctx context.Context, id string, t target, log *
 	a.mu.Unlock()
 	if b != nil && b.addr == t.addr && b.link == t.link.Attrs().Index {
 		select {
-		case <-b.done:
+		case <-b.quiet:
 		default:
 			return nil
 		}
@@ -417,14 +429,27 @@ func (a *Agent) ensureBackground(ctx context.Context, id string, t target, log *
 	return nil
 }
 
+// stopBackground ends the announcements of id; its sockets close in the
+// background (Close waits for those).
 func (a *Agent) stopBackground(id string) {
 	a.mu.Lock()
 	b := a.announcers[id]
 	delete(a.announcers, id)
+	a.pending = slices.DeleteFunc(a.pending, func(p *background) bool {
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	})
+	if b != nil {
+		a.pending = append(a.pending, b)
+	}
 	a.mu.Unlock()
 	if b != nil {
 		b.cancel()
-		<-b.done
+		<-b.quiet
 	}
 }
 

@@ -22,7 +22,9 @@ import (
 // through the CRM, exactly as an operator would type them. Fencing is off
 // here; `lab up --fencing` (the default for two nodes) adds the lab's fence
 // devices afterwards (fenceCommands). Stickiness keeps the gateway where it
-// is when a node returns.
+// is when a node returns, and multiple-active=stop_unexpected keeps it
+// running there when the returning node brings back the bridge from its
+// OVSDB (only that copy is stopped; stop_start would restart the gateway).
 // The OVS members may migrate (allow-migrate): a planned move brings the
 // bridge, bond and internal port up on the new node while the old one
 // still serves, and only the VIPs go stop → start.
@@ -33,7 +35,7 @@ func gatewayCommands() [][]string {
 	}
 	return [][]string{
 		{"property", "set", "fencing-enabled=false"},
-		{"rsc-defaults", "resource-stickiness=100"},
+		{"rsc-defaults", "resource-stickiness=100", "multiple-active=stop_unexpected"},
 		{"resource", "create", bridgeRes, "ovs-bridge", "bridge_name=" + bridgeRes, "datapath_type=netdev", "meta", "allow-migrate=true", "--group", GatewayGroup},
 		// The bond's monitor publishes its health (node attribute
 		// ovsha-bond-bond0), which uplinkRule reads.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ovsha/ovsha/cluster/cib"
@@ -22,7 +23,19 @@ var ErrNotReady = errors.New("the cib is not synchronised with the cluster yet")
 func (c *CRM) CIB() *cib.CIB {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cib.Clone()
+	out := c.cib.Clone()
+	// As Pacemaker's live CIB: have-quorum and dc-uuid say what this
+	// node sees now, so that `ovsha simulate` over an export plans as the
+	// DC did (they are not replicated content).
+	out.HaveQuorum = "0"
+	if c.cfg.Quorate() {
+		out.HaveQuorum = "1"
+	}
+	out.DCUUID = ""
+	if c.sync == nil && len(c.members) > 0 {
+		out.DCUUID = strconv.FormatUint(uint64(c.members[0]), 10)
+	}
+	return out
 }
 
 // Replace commits a new configuration section (xml: a whole <cib> or a

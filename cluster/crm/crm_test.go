@@ -27,10 +27,16 @@ func TestReplicatedStartMoveAndFailover(t *testing.T) {
 		a, b := cl.agent.where("a"), cl.agent.where("b")
 		return len(a) == 1 && equal(b, a...)
 	})
-	// Every node holds the same committed configuration at once.
+	// Every node holds the same committed configuration at once, and
+	// its export says, as Pacemaker's does, who is DC and that there is
+	// quorum (so that simulate over it plans as the DC did).
 	for id, c := range cl.crms {
-		if c.CIB().FindResource("a") == nil {
+		x := c.CIB()
+		if x.FindResource("a") == nil {
 			t.Fatalf("n%d: the replaced configuration is missing", id)
+		}
+		if x.HaveQuorum != "1" || x.DCUUID != "1" {
+			t.Errorf("n%d: export has have-quorum=%q dc-uuid=%q, want 1 and 1", id, x.HaveQuorum, x.DCUUID)
 		}
 	}
 	// Move with a cli-prefer constraint, as pcs resource move does.

@@ -98,7 +98,7 @@ func (ws *workingSet) createActions(r *resource) {
 	}
 	r.stopActs = map[*node]*action{}
 	managed := r.managed && !r.blocked
-	multi := len(r.runningOn) > 1
+	multi := len(r.runningOn) > 1 && !r.keepsExpected()
 	for _, n := range r.runningOn {
 		stay := n == r.assigned && !r.failedOn[n] && !multi
 		a := ws.newAction(r, "stop", n, stay)
@@ -150,6 +150,12 @@ func (ws *workingSet) createActions(r *resource) {
 		if r.migrating && n == r.migSource {
 			continue // the start on the target follows migrate_from instead
 		}
+		if isUnexpectedStop(r, r.stopActs[n]) {
+			// The expected instance stays; stopping the others
+			// restarts nothing.
+			ws.order(r.stopActs[n], a, 0)
+			continue
+		}
 		ws.order(r.stopActs[n], a, edgeImpliesThen|edgeRestart)
 	}
 	for _, n := range r.dangling {
@@ -171,4 +177,21 @@ func (ws *workingSet) createActions(r *resource) {
 			ws.order(a, m, edgeRunnableLeft|edgeImpliesThen)
 		}
 	}
+}
+
+// keepsExpected: with multiple-active=stop_unexpected (Pacemaker 2.1.4),
+// a primitive found active on several nodes goes on running, untouched,
+// on the node it is assigned to when that is one of them, and is stopped
+// only on the others. A node that comes back from a power loss with the
+// gateway's bridge restored from its OVSDB then costs the running gateway
+// nothing (stop_start would stop it everywhere and start it again).
+func (r *resource) keepsExpected() bool {
+	return r.kind == kindPrimitive && r.meta["multiple-active"] == "stop_unexpected" && len(r.runningOn) > 1 &&
+		r.assigned != nil && contains(r.runningOn, r.assigned) && !r.failedOn[r.assigned] && !r.failed
+}
+
+// isUnexpectedStop reports whether s stops an unexpected instance of r
+// (see keepsExpected).
+func isUnexpectedStop(r *resource, s *action) bool {
+	return r.keepsExpected() && s != nil && s.node != r.assigned && s == r.stopActs[s.node]
 }

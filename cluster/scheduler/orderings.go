@@ -55,13 +55,14 @@ func (ws *workingSet) internalOrderings(r *resource) {
 // before prev's stop ps" (c follows prev in the group). Normally prev
 // stopping forces c to stop first (implies-first) and a stop of c that
 // cannot run blocks prev's. A migration stop (the source stop of a
-// migrating member or the cleanup of an earlier migration) deactivates
+// migrating member, the cleanup of an earlier migration, or an unexpected
+// instance under multiple-active=stop_unexpected) deactivates
 // nothing c depends on: the member stays up on its target, so it forces
 // nothing on c, and across nodes it is a plain ordering. Otherwise a
 // required cleanup of bond0 on the old node would restart lan0 and
 // everything after it on the node they already migrated to.
 func memberStopFlags(c *resource, s *action, prev *resource, ps *action) int {
-	if !isMigrationStop(c, s) && !isMigrationStop(prev, ps) {
+	if !isMigrationStop(c, s) && !isMigrationStop(prev, ps) && !isUnexpectedStop(c, s) && !isUnexpectedStop(prev, ps) {
 		return edgeImpliesFirst | edgeBlockedFirst
 	}
 	if s.node == ps.node {

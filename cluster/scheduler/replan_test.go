@@ -405,3 +405,48 @@ func TestReplanLabMidMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestLabRejoinMultipleActive: a lab node powered on again finds the
+// gateway's bridge, bond and internal port restored from its OVSDB, so the
+// probes report them active on it too while the gateway runs on n1. The
+// default multiple-active=stop_start stops the whole group everywhere and
+// starts it again (an outage for a node coming back); stop_unexpected, as
+// the lab configures it, only stops the copies on the returning node.
+func TestLabRejoinMultipleActive(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"lab-rejoin-stop-unexpected.xml", []string{"stop bond0 n2 0 >", "stop br-ex n2 0 >", "stop lan0 n2 0 >"}},
+		{"lab-rejoin-stop-start.xml", []string{
+			"monitor bond0 n1 1000 >", "monitor br-ex n1 10000 >", "monitor lan-vip n1 2000 >", "monitor lan0 n1 10000 >", "monitor wan-vip n1 2000 >",
+			"start bond0 n1 0 >", "start br-ex n1 0 >", "start lan-vip n1 0 >", "start lan0 n1 0 >", "start wan-vip n1 0 >",
+			"stop bond0 n1 0 >", "stop bond0 n2 0 >", "stop br-ex n1 0 >", "stop br-ex n2 0 >", "stop lan-vip n1 0 >",
+			"stop lan0 n1 0 >", "stop lan0 n2 0 >", "stop wan-vip n1 0 >"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "replan", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := cib.Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			quorum := true
+			res, err := scheduler.Run(scheduler.Input{CIB: c, Quorum: &quorum, Now: 1795454300})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := realWork(res.Actions); !slices.Equal(got, tt.want) {
+				t.Errorf("plan %q\nwant %q\n%s", got, tt.want, render(res))
+			}
+			for _, id := range []string{"br-ex", "bond0", "lan0", "lan-vip", "wan-vip"} {
+				if got := fmt.Sprint(res.Placement[id]); got != "[n1]" {
+					t.Errorf("%s placed on %s, want [n1]", id, got)
+				}
+			}
+		})
+	}
+}

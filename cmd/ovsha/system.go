@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 const (
 	applianceDataDir = "/data/ovsha"
 	applianceRunDir  = "/run/ovsha"
+	// applianceStateDir is ovshad's --state-dir (ovshad.service).
+	applianceStateDir = applianceDataDir + "/state"
 )
 
 func newSystemCmd() *cobra.Command {
@@ -281,7 +284,8 @@ func newSystemSeedCmd() *cobra.Command {
 			sys := image.DefaultSystem(newLogger(cmd.ErrOrStderr()))
 			return sys.SeedBoot(cmd.Context(), image.SeedBootOptions{
 				DataDir: applianceDataDir, RunDir: applianceRunDir,
-				Out: cmd.OutOrStdout(),
+				CIBPath: filepath.Join(applianceStateDir, appliance.CIBFile),
+				Out:     cmd.OutOrStdout(),
 			})
 		},
 	}

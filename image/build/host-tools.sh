@@ -17,7 +17,7 @@ mkfs.ext4:e2fsprogs objcopy:binutils objdump:binutils zstd:zstd sha256sum:coreut
 newuidmap:uidmap arch-test:arch-test
 /usr/lib/systemd/boot/efi/linuxx64.efi.stub:systemd-boot-efi"
 test_tools="qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
-/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf ip:iproute2"
+/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf ip:iproute2 arping:iputils-arping"
 
 list=$build_tools
 [ "$what" = test ] && list="$build_tools $test_tools"

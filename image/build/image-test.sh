@@ -6,9 +6,12 @@
 #   3. boots two VMs (QEMU, software emulation, OVMF) from copy-on-write
 #      overlays of the first image, each with its own seed, on a bridge in
 #      a private network namespace, and waits on their serial consoles for
-#      ovshad ready and a quorate two-node cluster; then upgrades one VM to
+#      ovshad ready and a quorate two-node cluster, and that exactly one VM
+#      answers ARP for the seed CIB's gateway VIP; then upgrades one VM to
 #      the broken image (it must come back on the old slot by itself) and
-#      to the good one (its slot must be kept, boot counter blessed).
+#      to the good one (its slot must be kept, boot counter blessed), each
+#      handing its resources over (standby) first; afterwards the VIP must
+#      run on exactly one VM again.
 # It prints the timings of every step.
 #
 # env: BUILD_DIR (default /var/tmp/ovsha-image), KEEP=1 keeps the VM work dir

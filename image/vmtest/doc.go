@@ -5,7 +5,10 @@
 // line by line so a test can wait for the OVSHA-* marker lines and type
 // commands at the test image's root shell.
 //
+// Net.ARP probes an address from the bridge (which VMs answer ARP for the
+// gateway VIP).
+//
 // It needs root, qemu-system-x86, qemu-utils (qemu-img, qemu-io), ovmf,
-// iproute2 and mtools. The test itself (vmtest_test.go) runs only when
-// OVSHA_VMTEST_IMAGE names an image.
+// iproute2, iputils-arping and mtools. The test itself (vmtest_test.go)
+// runs only when OVSHA_VMTEST_IMAGE names an image.
 package vmtest

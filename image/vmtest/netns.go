@@ -2,8 +2,11 @@ package vmtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -21,7 +24,12 @@ func ipCmd(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// NewNet creates namespace ns with bridge sw0 and taps tap1..tapN on it.
+// HostAddr is the bridge's own address in the namespace: the source of
+// the test's ARP probes, on the VMs' 10.99.0.0/24.
+const HostAddr = "10.99.0.254/24"
+
+// NewNet creates namespace ns with bridge sw0 (address HostAddr) and taps
+// tap1..tapN on it.
 func NewNet(ctx context.Context, ns string, n int) (*Net, error) {
 	if err := ipCmd(ctx, "netns", "add", ns); err != nil {
 		return nil, err
@@ -30,6 +38,7 @@ func NewNet(ctx context.Context, ns string, n int) (*Net, error) {
 	steps := [][]string{
 		{"link", "add", "sw0", "type", "bridge"},
 		{"link", "set", "sw0", "up"},
+		{"addr", "add", HostAddr, "dev", "sw0"},
 		{"link", "set", "lo", "up"},
 	}
 	for i := 1; i <= n; i++ {
@@ -52,4 +61,40 @@ func NewNet(ctx context.Context, ns string, n int) (*Net, error) {
 // Close deletes the namespace and everything in it.
 func (n *Net) Close(ctx context.Context) error {
 	return ipCmd(ctx, "netns", "del", n.NS)
+}
+
+// arpReply is iputils arping's line for an answer.
+var arpReply = regexp.MustCompile(`(?m)^Unicast reply from ([0-9.]+) \[([0-9A-Fa-f:]{17})\]`)
+
+// ARP sends count ARP requests for ip from the bridge (iputils arping,
+// about a second apart) and returns the distinct MAC addresses that
+// answered, lower case and sorted; none answering is not an error.
+func (n *Net) ARP(ctx context.Context, ip string, count int) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", n.NS, "arping", "-c", fmt.Sprint(count), "-w", fmt.Sprint(count+1), "-I", "sw0", ip)
+	out, err := cmd.CombinedOutput()
+	macs := ParseARPReplies(string(out), ip)
+	if err == nil || ctx.Err() != nil {
+		return macs, nil // the caller sees its context ended
+	}
+	// arping exits 1 when nobody answered; anything else is a failure
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return macs, nil
+	}
+	return nil, fmt.Errorf("arping %s in %s: %w: %s", ip, n.NS, err, strings.TrimSpace(string(out)))
+}
+
+// ParseARPReplies returns the distinct MACs of arping's replies for ip.
+func ParseARPReplies(out, ip string) []string {
+	var macs []string
+	for _, m := range arpReply.FindAllStringSubmatch(out, -1) {
+		if m[1] != ip {
+			continue
+		}
+		mac := strings.ToLower(m[2])
+		if !slices.Contains(macs, mac) {
+			macs = append(macs, mac)
+		}
+	}
+	slices.Sort(macs)
+	return macs
 }

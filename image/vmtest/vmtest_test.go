@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -57,10 +58,48 @@ logging {
 }
 `
 
+// vipAddr is the gateway VIP of the seed CIB, on the VMs' link0 subnet.
+const vipAddr = "10.99.0.100"
+
+// seedCIB is both seeds' cib.xml: fencing off (the VMs have no fence
+// device), one vip resource and, as on a gateway, resource stickiness, so
+// the VIP stays where it runs when the other node comes back (the checks
+// see it on exactly one VM, not moving). It has no nic: the agent takes
+// the interface whose route covers the address (link0).
+var seedCIB = `<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.9">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-fencing-enabled" name="fencing-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
+        <instance_attributes id="vip-instance_attributes">
+          <nvpair id="vip-instance_attributes-ip" name="ip" value="` + vipAddr + `"/>
+          <nvpair id="vip-instance_attributes-cidr_netmask" name="cidr_netmask" value="24"/>
+        </instance_attributes>
+        <operations>
+          <op id="vip-monitor-interval-10s" name="monitor" interval="10s" timeout="20s"/>
+        </operations>
+      </primitive>
+    </resources>
+    <constraints/>
+    <rsc_defaults>
+      <meta_attributes id="rsc-options">
+        <nvpair id="rsc-options-resource-stickiness" name="resource-stickiness" value="100"/>
+      </meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+`
+
 func mac(n int) string { return fmt.Sprintf("52:54:00:aa:00:%02x", n) }
 
 // writeSeeds makes one seed directory per node: the same cluster.conf and
-// authkey, each node's own node.conf (link0 by MAC address).
+// authkey and cib.xml, each node's own node.conf (link0 by MAC address).
 func writeSeeds(t *testing.T, dir string, n int) []string {
 	t.Helper()
 	key := filepath.Join(dir, "authkey")
@@ -78,6 +117,7 @@ func writeSeeds(t *testing.T, dir string, n int) []string {
 			image.SeedClusterConf: twoNodeConf,
 			image.SeedAuthkey:     string(keyData),
 			image.SeedNodeConf:    fmt.Sprintf("# vmtest node %d\nname: n%d\nlink0: %s 10.99.0.%d/24\n", i, i, mac(i), i),
+			image.SeedCIB:         seedCIB,
 		}
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -90,6 +130,24 @@ func writeSeeds(t *testing.T, dir string, n int) []string {
 		seeds = append(seeds, d)
 	}
 	return seeds
+}
+
+// TestBootSeedsValid: the seeds the boot test flashes pass the appliance's
+// own first-boot validation, CIB included (checked here in a second
+// rather than as a console error minutes into the boot test).
+func TestBootSeedsValid(t *testing.T) {
+	for i, dir := range writeSeeds(t, t.TempDir(), 2) {
+		s, err := image.ValidateSeed(dir)
+		if err != nil {
+			t.Fatalf("seed %s: %v", dir, err)
+		}
+		if want := fmt.Sprintf("n%d", i+1); s.Node.Name != want {
+			t.Errorf("seed %s: node %q, want %q", dir, s.Node.Name, want)
+		}
+		if !slices.ContainsFunc(s.Files, func(f image.SeedFile) bool { return f.Name == image.SeedCIB }) {
+			t.Errorf("seed %s: no %s", dir, image.SeedCIB)
+		}
+	}
 }
 
 // timings collects the figures the test prints at the end.
@@ -200,7 +258,13 @@ func TestApplianceBoot(t *testing.T) {
 		}
 		tm.add(t, "%s: VM start -> quorate two-node cluster: %5.1fs", vm.Cfg.Name, l.At.Seconds())
 	}
-	t.Log("the resource manager and the VIP runtime do not exist yet: the gateway VIP is not checked")
+	// 2. the seed CIB's gateway VIP runs on exactly one of them: from the
+	// bridge, exactly one VM's MAC answers ARP for it
+	owner, seen, err := waitVIP(ctx, nt, vipAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.add(t, "gateway VIP %s answered by exactly one VM (%s): %5.1fs after VM start", vipAddr, owner, seen.Sub(vms[0].Started).Seconds())
 	// first boot on a 1 GiB disk: systemd-repart grew the data partition,
 	// x-systemd.growfs its ext4
 	grown := regexp.MustCompile(`EXT4-fs \(vda4\): resizing filesystem from ([0-9]+) to ([0-9]+) blocks`)
@@ -221,7 +285,7 @@ func TestApplianceBoot(t *testing.T) {
 	if upgrades == "" {
 		return
 	}
-	// 2. A/B, both at once to keep the test short: n1 gets the broken
+	// 3. A/B, both at once to keep the test short: n1 gets the broken
 	// release (boots its slot, fails, falls back by itself), n2 the good
 	// one (its trial boot needs n1 back for quorum, then is blessed).
 	var wg sync.WaitGroup
@@ -232,10 +296,12 @@ func TestApplianceBoot(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			errs[0] = upgradeSteps(ctx, t, &tm, vms[0], "broken upgrade (n1)", filepath.Base(broken), []step{
+				{"standby: no resource left on n1", image.MarkerStandby + ` node=n1 resources moved`},
 				{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
 				{"slot b booted and failed its check", image.MarkerBootFailed + ` slot=b `},
 				{"back on slot a: ovshad ready", image.MarkerReady + ` node=n1 .*slot=a .*trial=false`},
 				{"back on slot a: quorate", image.MarkerQuorate + ` node=n1 members=2 slot=a`},
+				{"back on slot a: standby cleared", image.MarkerStandby + ` node=n1 cleared`},
 			})
 		}()
 	}
@@ -245,9 +311,11 @@ func TestApplianceBoot(t *testing.T) {
 			defer wg.Done()
 			n2 := vms[1]
 			errs[1] = upgradeSteps(ctx, t, &tm, n2, "good upgrade (n2)", filepath.Base(upgrade), []step{
+				{"standby: no resource left on n2", image.MarkerStandby + ` node=n2 resources moved`},
 				{"installed in slot b", image.MarkerUpgraded + ` slot=b `},
 				{"slot b on trial: ovshad ready", image.MarkerReady + ` node=n2 .*slot=b .*trial=true`},
 				{"slot b: quorate, boot complete", image.MarkerBootOK + ` slot=b `},
+				{"slot b: standby cleared", image.MarkerStandby + ` node=n2 cleared`},
 			})
 			if errs[1] != nil {
 				return
@@ -270,6 +338,57 @@ func TestApplianceBoot(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	if t.Failed() {
+		return
+	}
+	// 4. both back (each boot check cleared its node's standby): the VIP
+	// runs on exactly one of them again
+	owner, seen, err = waitVIP(ctx, nt, vipAddr)
+	if err != nil {
+		t.Fatalf("after the upgrades: %v", err)
+	}
+	tm.add(t, "after the upgrades: gateway VIP answered by exactly one VM (%s): %5.1fs after the commands", owner, seen.Sub(abStart).Seconds())
+}
+
+// waitVIP probes ARP for vip from the bridge until a VM answers, then
+// checks over a second round of probes that exactly one VM answers, and
+// returns its name and when the first round with an answer ended.
+func waitVIP(ctx context.Context, nt *Net, vip string) (string, time.Time, error) {
+	byMAC := map[string]string{}
+	for i := 1; i <= 2; i++ {
+		byMAC[mac(i)] = fmt.Sprintf("n%d", i)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		macs, err := nt.ARP(wctx, vip, 3)
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("gateway VIP %s: %w", vip, err)
+		}
+		if len(macs) > 0 {
+			break
+		}
+		if wctx.Err() != nil {
+			return "", time.Time{}, fmt.Errorf("no VM answers ARP for the gateway VIP %s: %w", vip, wctx.Err())
+		}
+	}
+	seen := time.Now()
+	macs, err := nt.ARP(ctx, vip, 5)
+	if err != nil {
+		return "", seen, fmt.Errorf("gateway VIP %s: %w", vip, err)
+	}
+	var owners []string
+	for _, m := range macs {
+		n, ok := byMAC[m]
+		if !ok {
+			n = "unknown MAC " + m
+		}
+		owners = append(owners, n)
+	}
+	if len(owners) != 1 {
+		return "", seen, fmt.Errorf("gateway VIP %s: answered by %v, want exactly one VM", vip, owners)
+	}
+	return owners[0], seen, nil
 }
 
 type step struct{ what, re string }

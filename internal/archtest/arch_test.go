@@ -200,7 +200,8 @@ func TestLayers(t *testing.T) {
 		{"cluster/crm", []string{"cluster/membership", "cluster/transport"}},
 		{"appliance/...", []string{"cmd/..."}},
 		// image validates seeds with the configuration, authkey and CIB
-		// parsers (a documented departure) and nothing more of the cluster.
+		// parsers and writes a seed CIB with the CIB store (a documented
+		// departure), and uses nothing more of the cluster.
 		{"image/...", []string{"cluster/totem/...", "cluster/membership/...", "cluster/quorum", "cluster/crm", "cluster/scheduler", "cluster/cmap", "appliance/...", "cmd/..."}},
 	}
 	for _, r := range rules {
