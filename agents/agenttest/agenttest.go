@@ -113,19 +113,7 @@ func migration(t *testing.T, a agents.Agent, m agents.Migrator, good agents.Para
 	}
 	p["CRM_meta_migrate_source"], p["CRM_meta_migrate_target"] = "source", "target"
 	r := agents.Resource{ID: c.id, Params: p}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		defer cancel()
-		if err := a.Stop(ctx, r); err != nil {
-			t.Errorf("cleanup: stop: %v", err)
-		}
-	})
-	want := func(step string, err error, code agents.Result) {
-		t.Helper()
-		if got := agents.Code(err); got != code {
-			t.Fatalf("%s = %v (%s), want %s", step, err, got, code)
-		}
-	}
+	want := stateMachine(t, a, r, c)
 	before := c.observe(t)
 	want("migrate_from of a stopped resource", m.MigrateFrom(c.ctx(t), r), agents.Success)
 	want("monitor after migrate_from", a.Monitor(c.ctx(t), r), agents.Success)
@@ -201,10 +189,9 @@ func actionNames(m agents.Metadata) []string {
 	return out
 }
 
-// lifecycle runs the OCF state machine; each step depends on the one
-// before, so the first failure stops it.
-func lifecycle(t *testing.T, a agents.Agent, good agents.Params, c config) {
-	r := agents.Resource{ID: c.id, Params: good}
+// stateMachine stops r at the end of the test and returns the step check
+// of a state-machine walk: the first unexpected result ends the test.
+func stateMachine(t *testing.T, a agents.Agent, r agents.Resource, c config) func(string, error, agents.Result) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
@@ -212,12 +199,19 @@ func lifecycle(t *testing.T, a agents.Agent, good agents.Params, c config) {
 			t.Errorf("cleanup: stop: %v", err)
 		}
 	})
-	want := func(step string, err error, code agents.Result) {
+	return func(step string, err error, code agents.Result) {
 		t.Helper()
 		if got := agents.Code(err); got != code {
 			t.Fatalf("%s = %v (%s), want %s", step, err, got, code)
 		}
 	}
+}
+
+// lifecycle runs the OCF state machine; each step depends on the one
+// before, so the first failure stops it.
+func lifecycle(t *testing.T, a agents.Agent, good agents.Params, c config) {
+	r := agents.Resource{ID: c.id, Params: good}
+	want := stateMachine(t, a, r, c)
 	want("stop of a never-started resource", a.Stop(c.ctx(t), r), agents.Success)
 	want("monitor of a never-started resource", a.Monitor(c.ctx(t), r), agents.NotRunning)
 	before := c.observe(t)

@@ -194,12 +194,15 @@ func setLink(ns, dev string, up bool) error {
 func setLoss(ns string, pct int) error {
 	script := "table inet ovshaloss\ndelete table inet ovshaloss\n"
 	if pct > 0 {
-		script += fmt.Sprintf(`table inet ovshaloss {
-  chain in { type filter hook input priority 0; policy accept; numgen random mod 100 < %d drop; }
-  chain out { type filter hook output priority 0; policy accept; numgen random mod 100 < %d drop; }
-  chain fwd { type filter hook forward priority 0; policy accept; numgen random mod 100 < %d drop; }
-}
-`, pct, pct, pct)
+		rule := fmt.Sprintf("numgen random mod 100 < %d drop", pct)
+		if pct >= 100 {
+			rule = "drop"
+		}
+		script += "table inet ovshaloss {\n"
+		for _, hook := range []string{"input", "output", "forward"} {
+			script += fmt.Sprintf("  chain %s { type filter hook %s priority 0; policy accept; %s; }\n", hook, hook, rule)
+		}
+		script += "}\n"
 	}
 	return nft(ns, script)
 }

@@ -158,6 +158,17 @@ func TestLabLifecycle(t *testing.T) {
 	}
 	waitView(t, st, []string{"n1", "n2", "n3"}, []uint32{1, 2, 3})
 
+	// The loss fault drops the node's traffic: at 100 % it is cut off;
+	// at 0 % (the rule removed) it comes back.
+	if err := Fault(ctx, st, "n3", FaultLoss, "100"); err != nil {
+		t.Fatal(err)
+	}
+	waitView(t, st, []string{"n1", "n2"}, []uint32{1, 2})
+	if err := Fault(ctx, st, "n3", FaultLoss, "0"); err != nil {
+		t.Fatal(err)
+	}
+	waitView(t, st, []string{"n1", "n2", "n3"}, []uint32{1, 2, 3})
+
 	if err := Down(ctx, base, name, nil); err != nil {
 		t.Fatal(err)
 	}

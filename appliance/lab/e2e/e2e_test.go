@@ -35,6 +35,15 @@ func binaries(t *testing.T) (ovshad, ovsha string) {
 // upGateway brings up a 3-node gateway lab and removes it at cleanup.
 func upGateway(t *testing.T) (*lab.State, string) {
 	t.Helper()
+	st, ovsha, _ := upLab(t, "e", lab.Spec{Nodes: 3, Timeout: 40 * time.Second})
+	return st, ovsha
+}
+
+// upLab brings up a gateway lab as spec says (name, base directory and
+// binaries filled in; the name starts with prefix) and removes it at
+// cleanup. It skips without root or OVS.
+func upLab(t *testing.T, prefix string, spec lab.Spec) (st *lab.State, ovsha, base string) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces and runs OVS")
 	}
@@ -44,10 +53,11 @@ func upGateway(t *testing.T) (*lab.State, string) {
 		}
 	}
 	ovshad, ovsha := binaries(t)
-	base := t.TempDir()
-	name := fmt.Sprintf("e%d", os.Getpid()%1000000)
+	base = t.TempDir()
+	name := fmt.Sprintf("%s%d", prefix, os.Getpid()%1000000)
 	ctx := context.Background()
-	st, err := lab.Up(ctx, lab.Spec{Name: name, Nodes: 3, BaseDir: base, Ovshad: ovshad, Ovsha: ovsha, Gateway: true, Timeout: 40 * time.Second})
+	spec.Name, spec.BaseDir, spec.Ovshad, spec.Ovsha, spec.Gateway = name, base, ovshad, ovsha, true
+	st, err := lab.Up(ctx, spec)
 	t.Cleanup(func() {
 		if _, err := lab.Load(base, name); err == nil {
 			if err := lab.Down(ctx, base, name, nil); err != nil {
@@ -58,7 +68,7 @@ func upGateway(t *testing.T) (*lab.State, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, ovsha
+	return st, ovsha, base
 }
 
 // clientNeigh returns the client's neighbour MAC for ip.

@@ -20,31 +20,7 @@ import (
 // and removes it at cleanup.
 func upFencedPair(t *testing.T) (st *lab.State, ovsha, base string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces and runs OVS")
-	}
-	for _, tool := range []string{"ovsdb-server", "ovs-vswitchd", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install openvswitch-switch nftables)", tool)
-		}
-	}
-	ovshad, ovsha := binaries(t)
-	base = t.TempDir()
-	name := fmt.Sprintf("f%d", os.Getpid()%1000000)
-	ctx := context.Background()
-	st, err := lab.Up(ctx, lab.Spec{Name: name, Nodes: 2, BaseDir: base, Ovshad: ovshad, Ovsha: ovsha, Gateway: true, Fencing: true,
-		Timeout: 60 * time.Second})
-	t.Cleanup(func() {
-		if _, err := lab.Load(base, name); err == nil {
-			if err := lab.Down(ctx, base, name, nil); err != nil {
-				t.Errorf("lab down: %v", err)
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, ovsha, base
+	return upLab(t, "f", lab.Spec{Nodes: 2, Fencing: true, Timeout: 60 * time.Second})
 }
 
 // TestFencingSplitOneSurvivor: in a two-node lab with fencing, cutting the
