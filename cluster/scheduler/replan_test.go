@@ -414,15 +414,17 @@ func TestReplanLabMidMigration(t *testing.T) {
 // the lab configures it, only stops the copies on the returning node.
 func TestLabRejoinMultipleActive(t *testing.T) {
 	tests := []struct {
-		file string
-		want []string
+		file    string
+		want    []string
+		summary string // "" = not checked
 	}{
-		{"lab-rejoin-stop-unexpected.xml", []string{"stop bond0 n2 0 >", "stop br-ex n2 0 >", "stop lan0 n2 0 >"}},
+		{"lab-rejoin-stop-unexpected.xml", []string{"stop bond0 n2 0 >", "stop br-ex n2 0 >", "stop lan0 n2 0 >"},
+			"[{Stop br-ex n2  } {Stop bond0 n2  } {Stop lan0 n2  }]"},
 		{"lab-rejoin-stop-start.xml", []string{
 			"monitor bond0 n1 1000 >", "monitor br-ex n1 10000 >", "monitor lan-vip n1 2000 >", "monitor lan0 n1 10000 >", "monitor wan-vip n1 2000 >",
 			"start bond0 n1 0 >", "start br-ex n1 0 >", "start lan-vip n1 0 >", "start lan0 n1 0 >", "start wan-vip n1 0 >",
 			"stop bond0 n1 0 >", "stop bond0 n2 0 >", "stop br-ex n1 0 >", "stop br-ex n2 0 >", "stop lan-vip n1 0 >",
-			"stop lan0 n1 0 >", "stop lan0 n2 0 >", "stop wan-vip n1 0 >"}},
+			"stop lan0 n1 0 >", "stop lan0 n2 0 >", "stop wan-vip n1 0 >"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -441,6 +443,9 @@ func TestLabRejoinMultipleActive(t *testing.T) {
 			}
 			if got := realWork(res.Actions); !slices.Equal(got, tt.want) {
 				t.Errorf("plan %q\nwant %q\n%s", got, tt.want, render(res))
+			}
+			if got := fmt.Sprint(res.Summary); tt.summary != "" && got != tt.summary {
+				t.Errorf("transition summary %s, want %s", got, tt.summary)
 			}
 			for _, id := range []string{"br-ex", "bond0", "lan0", "lan-vip", "wan-vip"} {
 				if got := fmt.Sprint(res.Placement[id]); got != "[n1]" {

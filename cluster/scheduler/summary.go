@@ -15,6 +15,15 @@ func (ws *workingSet) summary() []Change {
 	}
 	for _, top := range ws.resources {
 		for _, p := range top.primitives() {
+			if p.keepsExpected() {
+				// Only the unexpected copies stop; the expected one stays.
+				for _, n := range p.runningOn {
+					if n != p.assigned {
+						out = append(out, Change{Verb: "Stop", Resource: p.ID, From: n.Name})
+					}
+				}
+				continue
+			}
 			if c, ok := ws.change(p); ok {
 				out = append(out, c)
 			}

@@ -202,6 +202,42 @@ func TestPoweroffFailover(t *testing.T) {
 	}(); !ok {
 		t.Errorf("the DC's history does not show the whole chain started on %s in order %v", to, lab.GatewayResources)
 	}
+
+	// The old node powers on again. Its OVS restores br-ex, bond0 and
+	// lan0 from conf.db, so the probes find them active there too: only
+	// that copy is stopped (multiple-active=stop_unexpected); the gateway
+	// stays on the new node untouched (stickiness), with one MAC.
+	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	wctx, wstop := context.WithCancel(ctx)
+	werr := make(chan error, 1)
+	go func() { werr <- w.run(wctx, 5*time.Millisecond) }()
+	t1 := time.Now()
+	if err := lab.Fault(ctx, st, from, lab.FaultPowerOn, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Settle(ctx, st, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	wstop()
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := lab.Holder(st); h != to {
+		t.Errorf("after %s returned the gateway is on %q, want it to stay on %s", from, h, to)
+	}
+	for _, a := range actionsSince(t, st, t1) {
+		var task, rsc, on string
+		if _, err := fmt.Sscanf(a, "%s %s on %s", &task, &rsc, &on); err == nil && on == to && (task == "stop" || task == "start") {
+			t.Errorf("%q after %s returned: the gateway was interrupted on %s", a, from, to)
+		}
+	}
+	if runs := w.runs(); len(runs) != 1 {
+		t.Errorf("while %s returned the VIP was answered by changing MACs (%d stretches), want the holder's only: %s", from, len(runs), summary(runs))
+	}
 }
 
 // TestPlannedSwitchover: `ovsha resource move gateway` moves the chain to
