@@ -95,6 +95,13 @@ func (c *Client) Fence(ctx context.Context, req FenceRequest) error {
 	return c.do(ctx, http.MethodPost, PathFence, req, nil)
 }
 
+// FenceHistory fetches GET /v1/crm/fence: the cluster's fencing
+// attempts, newest first.
+func (c *Client) FenceHistory(ctx context.Context) (FenceHistoryResponse, error) {
+	var v FenceHistoryResponse
+	return v, c.do(ctx, http.MethodGet, PathFence, nil, &v)
+}
+
 // Agents fetches GET /v1/agents.
 func (c *Client) Agents(ctx context.Context) (AgentsResponse, error) {
 	var v AgentsResponse

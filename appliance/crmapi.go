@@ -21,6 +21,8 @@ const (
 	// POST: clear failcounts and operation history (CleanupRequest).
 	PathCleanup = "/v1/crm/cleanup"
 	// POST: fence a node now (FenceRequest); returns when done or failed.
+	// GET: the cluster's fencing attempts, newest first
+	// (FenceHistoryResponse).
 	PathFence = "/v1/crm/fence"
 	// GET: agent names this daemon resolves (AgentsResponse).
 	// GET PathAgents+"/"+SPEC: one agent's metadata (AgentResponse).
@@ -153,6 +155,23 @@ type CleanupRequest struct {
 type FenceRequest struct {
 	Node   string `json:"node"`
 	Action string `json:"action,omitempty"` // reboot (default), off, on
+}
+
+// FenceEvent is one fencing attempt as the cluster recorded it.
+type FenceEvent struct {
+	Target   string        `json:"target"`
+	Action   string        `json:"action"` // reboot, off, on
+	Device   string        `json:"device,omitempty"`
+	By       string        `json:"by"` // the node that fenced
+	OK       bool          `json:"ok"`
+	Reason   string        `json:"reason,omitempty"`
+	At       time.Time     `json:"at"`
+	Duration time.Duration `json:"duration_ns"` // including any fencing delay
+}
+
+// FenceHistoryResponse is GET /v1/crm/fence: newest first.
+type FenceHistoryResponse struct {
+	Events []FenceEvent `json:"events"`
 }
 
 // AgentsResponse is GET /v1/agents.

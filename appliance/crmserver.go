@@ -87,7 +87,16 @@ func (s controlSource) crmRoutes(mux *http.ServeMux, log *slog.Logger) {
 		}
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
-	handle(PathFence, []string{http.MethodPost}, func(w http.ResponseWriter, r *http.Request, c *crmService) {
+	handle(PathFence, []string{http.MethodGet, http.MethodPost}, func(w http.ResponseWriter, r *http.Request, c *crmService) {
+		if r.Method == http.MethodGet {
+			resp := FenceHistoryResponse{Events: []FenceEvent{}}
+			for _, e := range c.crm.FenceHistory() {
+				resp.Events = append(resp.Events, FenceEvent{Target: e.Target, Action: e.Action, Device: e.Device, By: e.By,
+					OK: e.OK, Reason: e.Reason, At: e.At, Duration: e.Duration})
+			}
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
 		var req FenceRequest
 		if err := decodeBody(r, &req); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())

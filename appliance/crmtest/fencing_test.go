@@ -1,6 +1,7 @@
 package crmtest
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"syscall"
@@ -44,4 +45,14 @@ func TestTwoNodeFencing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("after fencing: dc=%s nodes=%+v", s.DC, s.Nodes)
+	// The fencing is in the survivor's history (GET /v1/crm/fence).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	fh, err := h.client(other).FenceHistory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fh.Events) == 0 || fh.Events[0].Target != active || !fh.Events[0].OK || fh.Events[0].By != other || fh.Events[0].Device != "fence" {
+		t.Errorf("fence history on %s: %+v, want %s fenced by %s through fence first", other, fh.Events, active, other)
+	}
 }

@@ -155,11 +155,27 @@ func (c *CRM) sender(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case m := <-c.out:
-			if err := c.broadcast(ctx, m, totem.Safe); err != nil && ctx.Err() == nil {
+			if err := c.broadcast(ctx, m, guarantee(m.Kind)); err != nil && ctx.Err() == nil {
 				c.log.Warn("cannot broadcast crm message", "kind", m.Kind, "reason", err)
 			}
 		}
 	}
+}
+
+// guarantee is the delivery a message kind needs. The transition's own
+// traffic (exec requests, operation results, node attributes) is agreed:
+// the total order keeps every member's CIB identical, and a result lost
+// with its node is found again, since each node announces its own
+// operation history when the configuration changes. Saving the extra
+// rotation of safe delivery on every step shortens a failover. Client
+// writes, fencing, shutdowns and the CIB synchronisation stay safe: once
+// they take effect every member holds them.
+func guarantee(kind string) totem.Guarantee {
+	switch kind {
+	case kindExec, kindOp, kindAttr:
+		return totem.Agreed
+	}
+	return totem.Safe
 }
 
 func (c *CRM) broadcast(ctx context.Context, m *message, g totem.Guarantee) error {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ovsha/ovsha/appliance"
 	"github.com/ovsha/ovsha/cluster/cib"
@@ -300,6 +302,38 @@ func newStonithCmd() *cobra.Command {
 	}
 	ff.register(fence)
 	fence.Flags().BoolVar(&off, "off", false, "power the node off instead of rebooting it")
-	sc.AddCommand(create, list, fence)
+	var hf clientFlags
+	history := &cobra.Command{
+		Use:     "history",
+		Short:   "Show the fencing attempts, newest first (like pcs stonith history)",
+		Example: "  ovsha stonith history",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, err := fetch(cmd, &hf, (*appliance.Client).FenceHistory)
+			if err != nil {
+				return err
+			}
+			if hf.json {
+				return printJSON(cmd.OutOrStdout(), h)
+			}
+			if len(h.Events) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "No fencing yet")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "WHEN\tTARGET\tACTION\tBY\tDEVICE\tRESULT\tTOOK")
+			for _, e := range h.Events {
+				result := "ok"
+				if !e.OK {
+					result = "failed: " + e.Reason
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Target, e.Action,
+					e.By, cmp.Or(e.Device, "-"), result, e.Duration.Round(time.Millisecond))
+			}
+			return tw.Flush()
+		},
+	}
+	hf.register(history)
+	sc.AddCommand(create, list, fence, history)
 	return sc
 }

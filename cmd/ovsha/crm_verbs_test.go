@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -502,7 +503,11 @@ func TestOperationalVerbs(t *testing.T) {
 	if _, _, err := f.cli("stonith", "fence", "n3", "--off"); err != nil || len(f.fences) != 1 || f.fences[0] != (appliance.FenceRequest{Node: "n3", Action: "off"}) {
 		t.Errorf("fence: %v %+v", err, f.fences)
 	}
-	out, _, err := f.cli("resource", "debug-start", "gw-vip")
+	out, _, err := f.cli("stonith", "history")
+	if err != nil || !strings.Contains(out, "TARGET") || !regexp.MustCompile(`n3\s+off\s+n1\s+fence-n3\s+ok\s+1\.5s`).MatchString(out) {
+		t.Errorf("stonith history: %v %q", err, out)
+	}
+	out, _, err = f.cli("resource", "debug-start", "gw-vip")
 	if err != nil || !strings.Contains(out, "gw-vip start: OCF_SUCCESS (rc=0)") {
 		t.Errorf("debug-start: %v %q", err, out)
 	}

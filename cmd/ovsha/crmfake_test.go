@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ovsha/ovsha/appliance"
 	"github.com/ovsha/ovsha/cluster/cib"
@@ -141,6 +142,13 @@ func (f *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		json.NewDecoder(r.Body).Decode(&req)
 		f.cleanups = append(f.cleanups, req)
 		writeJSON(w, 200, struct{}{})
+	case path == appliance.PathFence && r.Method == http.MethodGet:
+		h := appliance.FenceHistoryResponse{Events: []appliance.FenceEvent{}}
+		for i := len(f.fences) - 1; i >= 0; i-- {
+			h.Events = append(h.Events, appliance.FenceEvent{Target: f.fences[i].Node, Action: f.fences[i].Action, Device: "fence-" + f.fences[i].Node,
+				By: "n1", OK: true, At: time.Date(2026, 11, 23, 12, 0, i, 0, time.UTC), Duration: 1500 * time.Millisecond})
+		}
+		writeJSON(w, 200, h)
 	case path == appliance.PathFence && r.Method == http.MethodPost:
 		var req appliance.FenceRequest
 		json.NewDecoder(r.Body).Decode(&req)
