@@ -20,8 +20,12 @@ type HandOver struct {
 	// Node returns this node's name (ovshad's /v1/quorum).
 	Node func(ctx context.Context) (string, error)
 	// ActiveOn lists the resources the resource manager shows active on
-	// node (/v1/crm/status).
-	ActiveOn func(ctx context.Context, node string) ([]string, error)
+	// node and whether the DC is running a transition (/v1/crm/status).
+	// The hand-over is done when nothing is active here and no transition
+	// runs: the resources then run elsewhere (or can run nowhere). Between
+	// a resource's stop here and its start on another node the status shows
+	// it on no node, with a transition in progress.
+	ActiveOn func(ctx context.Context, node string) (active []string, moving bool, err error)
 	// SetStandby sets (on) or removes the node's standby attribute in the
 	// CIB; a CIB that already says so is not an error.
 	SetStandby func(ctx context.Context, node string, on bool) error
@@ -81,7 +85,7 @@ func (h HandOver) Standby(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("asking ovshad for this node's name: %w", err)
 	}
-	active, err := h.ActiveOn(ctx, node)
+	active, _, err := h.ActiveOn(ctx, node)
 	if absent(err) {
 		return skip("ovshad runs no resource manager, no resources to move", err)
 	}
@@ -109,9 +113,9 @@ func (h HandOver) Standby(ctx context.Context) error {
 	defer t.Stop()
 	var left []string
 	for {
-		now, err := h.ActiveOn(wctx, node)
+		now, moving, err := h.ActiveOn(wctx, node)
 		if err == nil {
-			if left = now; len(left) == 0 {
+			if left = now; len(left) == 0 && !moving {
 				fmt.Fprintf(h.Out, "%s node=%s resources moved, seconds=%.1f\n", MarkerStandby, node, time.Since(start).Seconds())
 				return nil
 			}
@@ -124,8 +128,11 @@ func (h HandOver) Standby(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			fmt.Fprintf(h.Out, "%s node=%s timeout after %s, still active here: %s: rebooting anyway\n",
-				MarkerStandby, node, h.Timeout, strings.Join(left, ","))
+			still := "still active here: " + strings.Join(left, ",")
+			if len(left) == 0 {
+				still = "still moving"
+			}
+			fmt.Fprintf(h.Out, "%s node=%s timeout after %s, %s: rebooting anyway\n", MarkerStandby, node, h.Timeout, still)
 			h.Log.Warn("resources did not leave this node in time; rebooting anyway", "node", node, "timeout", h.Timeout, "active", left)
 			return nil
 		case <-t.C:

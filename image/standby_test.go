@@ -22,7 +22,9 @@ import (
 
 // fakeCRM is ovshad's control API as the hand-over sees it: /v1/quorum
 // and /v1/crm/status over a unix socket. Once node n1 is in standby, its
-// resources move to n2 after moveAfter status polls (never when < 0).
+// resources move to n2 after moveAfter status polls (never when < 0):
+// first, for gap polls, they are on no node with a transition in progress
+// (stopped here, not yet started there), then on n2.
 type fakeCRM struct {
 	sock string
 
@@ -33,7 +35,9 @@ type fakeCRM struct {
 	setErr    error
 	resources []appliance.CRMResource
 	moveAfter int
+	gap       int
 	polls     int
+	moving    bool
 }
 
 func newFakeCRM(t *testing.T, resources ...appliance.CRMResource) *fakeCRM {
@@ -66,19 +70,26 @@ func (f *fakeCRM) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.standby["n1"] {
 			f.polls++
-			if f.moveAfter >= 0 && f.polls > f.moveAfter {
+			switch {
+			case f.moveAfter < 0 || f.polls <= f.moveAfter:
+			case f.polls <= f.moveAfter+f.gap:
+				f.moving = true
 				for i := range f.resources {
-					for j, n := range f.resources[i].Nodes {
-						if n == "n1" {
-							f.resources[i].Nodes[j] = "n2"
-						}
+					f.resources[i].Nodes = slices.DeleteFunc(f.resources[i].Nodes, func(n string) bool { return n == "n1" })
+				}
+			default:
+				f.moving = false
+				for i := range f.resources {
+					if len(f.resources[i].Nodes) == 0 || slices.Contains(f.resources[i].Nodes, "n1") {
+						f.resources[i].Nodes = []string{"n2"}
 					}
 				}
 			}
 		}
 		json.NewEncoder(w).Encode(appliance.CRMStatusResponse{
-			Nodes:     []appliance.CRMNode{{Name: "n1", Standby: f.standby["n1"]}, {Name: "n2"}},
-			Resources: f.resources,
+			Nodes:                []appliance.CRMNode{{Name: "n1", Standby: f.standby["n1"]}, {Name: "n2"}},
+			Resources:            f.resources,
+			TransitionInProgress: f.moving,
 		})
 	default:
 		w.WriteHeader(http.StatusNotFound)
@@ -94,7 +105,7 @@ func (f *fakeCRM) handOver(sock, mark string, out *bytes.Buffer) HandOver {
 			q, err := c.Quorum(ctx)
 			return q.Node.Name, noRM(err)
 		},
-		ActiveOn: func(ctx context.Context, node string) ([]string, error) {
+		ActiveOn: func(ctx context.Context, node string) ([]string, bool, error) {
 			return activeOn(ctx, c, node)
 		},
 		SetStandby: func(_ context.Context, node string, on bool) error {
@@ -125,6 +136,7 @@ func TestHandOverStandby(t *testing.T) {
 		noCRM     bool
 		down      bool // no daemon on the socket
 		moveAfter int
+		gap       int
 		setErr    bool
 		wantErr   string
 		wantOut   string
@@ -132,6 +144,8 @@ func TestHandOverStandby(t *testing.T) {
 		wantMark  bool
 	}{
 		{name: "resources move", resources: []appliance.CRMResource{vip("n1")}, moveAfter: 3,
+			wantOut: "OVSHA-STANDBY node=n1 resources moved", wantSets: "n1=on", wantMark: true},
+		{name: "waits until they run elsewhere", resources: []appliance.CRMResource{vip("n1")}, moveAfter: 2, gap: 4,
 			wantOut: "OVSHA-STANDBY node=n1 resources moved", wantSets: "n1=on", wantMark: true},
 		{name: "none here", resources: []appliance.CRMResource{vip("n2")},
 			wantOut: "OVSHA-STANDBY node=n1 resources moved", wantSets: "n1=on", wantMark: true},
@@ -149,7 +163,7 @@ func TestHandOverStandby(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCRM(t, tc.resources...)
-			f.noCRM, f.moveAfter = tc.noCRM, tc.moveAfter
+			f.noCRM, f.moveAfter, f.gap = tc.noCRM, tc.moveAfter, tc.gap
 			if tc.setErr {
 				f.setErr = errString("refused")
 			}
@@ -179,6 +193,17 @@ func TestHandOverStandby(t *testing.T) {
 			}
 			if tc.wantMark && string(b) != "n1\n" {
 				t.Errorf("mark file %q, want the node name", b)
+			}
+			// "resources moved" means they run elsewhere, not merely
+			// that they left this node.
+			if strings.Contains(out.String(), "resources moved") {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				for _, r := range f.resources {
+					if f.moving || !slices.Equal(r.Nodes, []string{"n2"}) {
+						t.Errorf("hand-over done while %s is on %v (transition in progress: %v), want it running on n2", r.ID, r.Nodes, f.moving)
+					}
+				}
 			}
 		})
 	}
@@ -297,10 +322,10 @@ func noRM(err error) error {
 	return err
 }
 
-func activeOn(ctx context.Context, c *appliance.Client, node string) ([]string, error) {
+func activeOn(ctx context.Context, c *appliance.Client, node string) ([]string, bool, error) {
 	st, err := c.CRMStatus(ctx)
 	if err != nil {
-		return nil, noRM(err)
+		return nil, false, noRM(err)
 	}
 	var out []string
 	for _, r := range st.Resources {
@@ -308,5 +333,5 @@ func activeOn(ctx context.Context, c *appliance.Client, node string) ([]string, 
 			out = append(out, r.ID)
 		}
 	}
-	return out, nil
+	return out, st.TransitionInProgress, nil
 }

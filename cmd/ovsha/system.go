@@ -107,12 +107,12 @@ func handOver(socket string, wait time.Duration, log *slog.Logger, out io.Writer
 			}
 			return q.Node.Name, nil
 		},
-		ActiveOn: func(ctx context.Context, node string) ([]string, error) {
+		ActiveOn: func(ctx context.Context, node string) ([]string, bool, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			st, err := client.CRMStatus(ctx)
 			if err != nil {
-				return nil, noResourceManager(err)
+				return nil, false, noResourceManager(err)
 			}
 			var out []string
 			for _, r := range st.Resources {
@@ -120,7 +120,7 @@ func handOver(socket string, wait time.Duration, log *slog.Logger, out io.Writer
 					out = append(out, r.ID)
 				}
 			}
-			return out, nil
+			return out, st.TransitionInProgress, nil
 		},
 		SetStandby: func(ctx context.Context, node string, on bool) error {
 			verb, value := "standby", "on"

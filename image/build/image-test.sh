@@ -7,12 +7,21 @@
 #      overlays of the first image, each with its own seed, on a bridge in
 #      a private network namespace, and waits on their serial consoles for
 #      ovshad ready and a quorate two-node cluster, and that exactly one VM
-#      answers ARP for the seed CIB's gateway VIP; then upgrades one VM to
-#      the broken image (it must come back on the old slot by itself) and
-#      to the good one (its slot must be kept, boot counter blessed), each
-#      handing its resources over (standby) first; afterwards the VIP must
-#      run on exactly one VM again.
-# It prints the timings of every step.
+#      answers ARP for the seed CIB's gateway VIP;
+#   4. A/B upgrades, one VM after the other, the VIP's holder first (n1 to
+#      the broken image: it must come back on the old slot by itself; n2
+#      to the good one: its slot must be kept, boot counter blessed); the
+#      second starts once the first node is completely back (ovshad ready,
+#      quorate, standby cleared). Throughout, an ARP watch on the bridge
+#      asks for the VIP every 20 ms and checks the promise of `ovsha system
+#      upgrade`: the node puts itself in standby and the other VM answers
+#      for the VIP before the upgrading one asks for its reboot, in one
+#      clean hand-over (never two MACs in turn), and the VIP is answered
+#      after each upgrade; afterwards it runs on exactly one VM.
+# It prints the timings of every step, and per upgrade the hand-over's
+# figures relative to the standby marker: when the old holder last and the
+# new one first answered, the reboot, the longest stretch without answer
+# (reported, not asserted: under TCG the VMs are slow).
 #
 # env: BUILD_DIR (default /var/tmp/ovsha-image), KEEP=1 keeps the VM work dir
 set -euo pipefail

@@ -121,6 +121,9 @@ func (c *Console) Wait(ctx context.Context, from int, re *regexp.Regexp) (Line, 
 	}
 }
 
+// Time is when line l arrived (its At is relative to the console's start).
+func (c *Console) Time(l Line) time.Time { return c.start.Add(l.At) }
+
 // Tail returns the last n lines, for failure messages.
 func (c *Console) Tail(n int) string {
 	c.mu.Lock()

@@ -161,7 +161,9 @@ func Start(ctx context.Context, c VMConfig, overlay string) (*VM, error) {
 		"-machine", "q35", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + ovmfCode,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
-		"-drive", "if=virtio,format=qcow2,file=" + overlay,
+		// cache=unsafe: host flushes stalled the guest for seconds
+		// (the overlay is scratch; a host crash loses the test anyway)
+		"-drive", "if=virtio,format=qcow2,cache=unsafe,file=" + overlay,
 	}
 	for _, x := range c.Extra {
 		args = append(args, "-drive", "if=virtio,format=raw,readonly=on,file="+x)
