@@ -33,6 +33,9 @@ type BenchOptions struct {
 type BenchRun struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+	// At is when the fault (or the move command) started: to find the run
+	// in the nodes' logs.
+	At time.Time `json:"at"`
 	// GapMS is how long the VIP went unanswered: from the fault (a
 	// poweroff) or, for a planned switchover, from the old node's last
 	// reply, to the new node's first reply.
@@ -160,7 +163,7 @@ func benchRun(ctx context.Context, st *State, o BenchOptions, probe *ARPProber) 
 		return BenchRun{}, fmt.Errorf("gateway never answered from a node other than %s: %w", from, a.err)
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	r := BenchRun{From: from, GapMS: ms(a.sw.At.Sub(t0))}
+	r := BenchRun{From: from, At: t0, GapMS: ms(a.sw.At.Sub(t0))}
 	if o.Planned {
 		r.CommandMS = r.GapMS
 		if !a.sw.LastRejected.IsZero() {

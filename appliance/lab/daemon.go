@@ -61,7 +61,8 @@ func ours(n NodeState) bool {
 	return strings.Contains(string(cmdline), "\x00"+n.Socket+"\x00") || strings.HasSuffix(string(cmdline), "\x00"+n.Socket)
 }
 
-// alive reports whether pid exists and is not a zombie.
+// alive reports whether pid exists and is not a zombie whose threads have
+// all exited.
 func alive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -73,7 +74,14 @@ func alive(pid int) bool {
 	if i < 0 || i+2 >= len(s) {
 		return false
 	}
-	return s[i+2] != 'Z'
+	if s[i+2] != 'Z' {
+		return true
+	}
+	// A zombie leader of a multi-threaded process (ovshad, OVS) may still
+	// have threads exiting, and with them its sockets: a restart would
+	// find its UDP ports taken. It is gone once only the leader is left.
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return err == nil && len(tasks) > 1
 }
 
 // Running reports whether node n's ovshad is alive.

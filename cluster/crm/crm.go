@@ -83,6 +83,9 @@ type CRM struct {
 	kick chan struct{} // wakes the DC loop
 	exec *executor
 	wd   *watchdog
+
+	store *persister
+	dirty bool // a change not on disk yet (c.mu)
 }
 
 type delivered struct {
@@ -107,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*CRM, error) {
 	c := &CRM{
 		cfg: cfg, log: cfg.Logger.With("component", "crm"), boot: hex.EncodeToString(nonce[:]),
 		fresh: true, waiters: map[string]chan error{},
-		out: make(chan *message, 1024), kick: make(chan struct{}, 1),
+		out: make(chan *message, 1024), kick: make(chan struct{}, 1), store: newPersister(),
 	}
 	res, err := store.Load(ctx, cfg.CIBPath, c.log)
 	switch {
@@ -142,6 +145,7 @@ func (c *CRM) Run(ctx context.Context) error {
 	wg.Go(func() { c.sender(ctx) })
 	wg.Go(func() { c.dcLoop(ctx) })
 	wg.Go(func() { c.wd.run(ctx) })
+	wg.Go(func() { c.writeBehind(ctx) })
 	<-ctx.Done()
 	c.exec.stopAll()
 	wg.Wait()
@@ -307,7 +311,11 @@ func (c *CRM) deliver(from uint32, m *message) {
 	}
 	if changed {
 		c.lastChange, c.lastChangeNode = time.Now(), c.nodeName(from)
-		c.persist()
+		if m.Req != "" || m.Kind == kindReplace || m.Kind == kindDown {
+			c.persist()
+		} else {
+			c.persistSoon()
+		}
 	}
 	switch {
 	case trigger == "":
@@ -339,16 +347,6 @@ func opName(o *opResult) string {
 		return fmt.Sprintf("%s_%d", o.Task, o.IntervalMS)
 	}
 	return o.Task
-}
-
-// persist saves the CIB; a failure is logged loudly (the copies of the
-// other members still hold the change).
-func (c *CRM) persist() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := store.Save(ctx, c.cfg.CIBPath, c.cib); err != nil {
-		c.log.Error("cannot persist the cib", "path", c.cfg.CIBPath, "reason", err)
-	}
 }
 
 func (c *CRM) nodeName(id uint32) string {

@@ -118,3 +118,34 @@ func TestMonitorFailureMigrationThreshold(t *testing.T) {
 		t.Error("cleanup left the failcount")
 	}
 }
+
+// TestStatusWrittenBehind: operation results are not written to disk in
+// the delivery path, but they reach the disk soon after, on every node.
+func TestStatusWrittenBehind(t *testing.T) {
+	cl := newCluster(t, 2)
+	cl.eventually("a dc", func() bool { return cl.crms[1].DC() == "n1" })
+	cl.replace(1, "")
+	cl.eventually("group started", func() bool { return len(cl.agent.where("b")) == 1 })
+	ctx := context.Background()
+	for _, n := range []string{"n1", "n2"} {
+		cl.eventually(n+"'s file holding the start of b", func() bool {
+			res, err := store.Load(ctx, cl.dir+"/"+n+".xml", nil)
+			if err != nil {
+				return false
+			}
+			for _, ns := range res.CIB.Status.Nodes {
+				if ns.LRM == nil {
+					continue
+				}
+				for _, r := range ns.LRM.Resources {
+					for _, op := range r.Ops {
+						if r.ID == "b" && op.Operation == "start" && op.RCCode == "0" {
+							return true
+						}
+					}
+				}
+			}
+			return false
+		})
+	}
+}

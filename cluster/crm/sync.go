@@ -149,7 +149,10 @@ func (c *CRM) finishSync() bool {
 	c.sync = nil
 	c.dc.syncDone = time.Now()
 	c.log.Info("cib synchronised", "version", c.cib.Version().String(), "winner", c.nodeName(s.winner), "took", time.Since(s.started).Round(time.Microsecond))
-	c.persist()
+	// Written behind: the DC must not wait for an fsync (it can take
+	// hundreds of ms on a busy disk) before it plans the failover; a copy
+	// lost in a crash is synchronised again from the members.
+	c.persistSoon()
 	buf := c.buffered
 	c.buffered = nil
 	for _, d := range buf {
