@@ -194,6 +194,17 @@ func TestBondFailoverKeepsPingFlowing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("chain start (bridge -> bond -> interface): %v", time.Since(t0))
+	// Start returns once a member's link is up (what starts on top, a
+	// VIP's announcement, is not dropped by a bond still coming up).
+	up := 0
+	for _, m := range []string{"u0", "u1"} {
+		if i, err := c.db.Interface(ctx, m); err == nil && i != nil && i.LinkState != nil && *i.LinkState == "up" {
+			up++
+		}
+	}
+	if up == 0 {
+		t.Errorf("bond0 right after start: no member with link state up")
+	}
 	_, port, _ := c.agents()
 	attrs := map[string]string{}
 	var amu sync.Mutex

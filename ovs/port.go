@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -203,8 +204,41 @@ func (a *PortAgent) Start(ctx context.Context, r agents.Resource) error {
 		}
 		return err
 	}
+	if s.bond() {
+		a.awaitMemberUp(ctx, s)
+	}
 	a.log.Info("started", "resource", r.ID, "port", s.name, "interfaces", s.interfaces)
 	return nil
+}
+
+// bondReadyWait bounds how long Start waits for a new bond's members to
+// come up.
+const bondReadyWait = 150 * time.Millisecond
+
+// awaitMemberUp waits (up to bondReadyWait) until ovs-vswitchd reports at
+// least one member of the bond with link state up (OVSDB, an event).
+// Right after the port is created its members are briefly "link state
+// down": a VIP started on top announces itself into a bond that drops the
+// announcement. A bond whose members stay down is not a start failure:
+// its monitor reports it down.
+func (a *PortAgent) awaitMemberUp(ctx context.Context, s portSpec) {
+	wctx, cancel := context.WithTimeout(ctx, bondReadyWait)
+	defer cancel()
+	err := a.db.WaitFor(wctx, func() (bool, error) {
+		for _, name := range s.interfaces {
+			i, err := a.db.Interface(wctx, name)
+			if err != nil {
+				return false, err
+			}
+			if i != nil && i.LinkState != nil && *i.LinkState == vswitch.InterfaceLinkStateUp {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		a.log.Warn("no bond member is up yet", "port", s.name, "waited", bondReadyWait, "reason", err)
+	}
 }
 
 func (a *PortAgent) create(ctx context.Context, id string, br *vswitch.Bridge, s portSpec) error {
