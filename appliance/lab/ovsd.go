@@ -91,6 +91,7 @@ func startOVS(ctx context.Context, n *NodeState, save func() error) error {
 			return fmt.Errorf("ovsdb-tool create %s: %w: %s", db, err, strings.TrimSpace(string(out)))
 		}
 	}
+	removeStaleControls(n.OVSDir)
 	sock := filepath.Join(n.OVSDir, "db.sock")
 	n.Procs = nil
 	if err := startProc(n, "ovsdb-server", db, "--remote=punix:"+sock, "--pidfile", "--log-file", "-vconsole:off", "--no-chdir"); err != nil {
@@ -226,4 +227,21 @@ func checkGatewayTools(ovsha string) error {
 		return fmt.Errorf("OVSDB schema: %w (install openvswitch-common)", err)
 	}
 	return nil
+}
+
+// removeStaleControls deletes the NAME.PID.ctl control sockets that killed
+// OVS daemons leave behind (a powered-on node would collect one pair per
+// reboot).
+func removeStaleControls(dir string) {
+	ctls, _ := filepath.Glob(filepath.Join(dir, "*.ctl"))
+	for _, c := range ctls {
+		parts := strings.Split(filepath.Base(c), ".")
+		if len(parts) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[len(parts)-2])
+		if err == nil && !alive(pid) {
+			os.Remove(c)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package crm
 
 import (
+	"fmt"
+	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/ovsha/ovsha/cluster/scheduler"
@@ -44,5 +47,35 @@ func TestSameWork(t *testing.T) {
 				t.Errorf("sameWork = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDispatchOrder: among the actions that become ready together, the
+// recurring monitors are sent last, so the start of a VIP that becomes
+// ready with the monitors of the chain below it is first on the ring.
+func TestDispatchOrder(t *testing.T) {
+	c := &CRM{cfg: Config{Nodes: []Node{{ID: 1, Name: "n1"}, {ID: 2, Name: "n2"}}}, members: []uint32{1, 2},
+		log: slog.New(slog.DiscardHandler), out: make(chan *message, 16), kick: make(chan struct{}, 1)}
+	mon := func(id int, rsc string) gAction {
+		return gAction{Action: scheduler.Action{ID: id, Task: "monitor", Resource: rsc, Node: "n2", Interval: 10000, Inputs: []int{0}}}
+	}
+	g := &graph{key: "k", actions: []gAction{
+		{Action: scheduler.Action{ID: 0, Task: "start", Resource: "gateway", Pseudo: true}},
+		mon(1, "br-ex"),
+		mon(2, "bond0"),
+		{Action: scheduler.Action{ID: 3, Task: "start", Resource: "lan-vip", Node: "n2", Inputs: []int{0}}},
+		mon(4, "lan0"),
+		{Action: scheduler.Action{ID: 5, Task: "stop", Resource: "lan0", Node: "n1", Inputs: []int{0}}},
+	}}
+	c.dc.graph = g
+	c.advance(g)
+	var got []string
+	for len(c.out) > 0 {
+		m := <-c.out
+		got = append(got, fmt.Sprintf("%s %s", m.Exec.Task, m.Exec.Resource))
+	}
+	want := []string{"start lan-vip", "stop lan0", "monitor br-ex", "monitor bond0", "monitor lan0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("dispatched %q, want %q", got, want)
 	}
 }

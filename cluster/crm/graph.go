@@ -1,7 +1,9 @@
 package crm
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ovsha/ovsha/cluster/scheduler"
@@ -65,6 +67,7 @@ func expectedRC(a scheduler.Action) int {
 // dispatches every action whose inputs are done, and finishes the graph
 // when nothing is left in flight (c.mu held).
 func (c *CRM) advance(g *graph) {
+	var ready []*gAction
 	for progress := true; progress; {
 		progress = false
 		for i := range g.actions {
@@ -91,12 +94,21 @@ func (c *CRM) advance(g *graph) {
 				g.failed = true
 			default:
 				a.state = actInFlight
-				c.log.Debug("dispatching", "action", a.String(), "transition", g.id)
-				c.send(&message{Kind: kindExec, Exec: &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
-					IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action),
-					MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}})
+				ready = append(ready, a)
 			}
 		}
+	}
+	// Recurring monitors last: the start of a VIP that becomes ready with
+	// the monitors of the chain below it goes first on the ring, and its
+	// node runs it before the monitors (a bond's forks ovs-appctl).
+	slices.SortStableFunc(ready, func(x, y *gAction) int {
+		return cmp.Compare(boolInt(x.Task == "monitor" && x.Interval > 0), boolInt(y.Task == "monitor" && y.Interval > 0))
+	})
+	for _, a := range ready {
+		c.log.Debug("dispatching", "action", a.String(), "transition", g.id)
+		c.send(&message{Kind: kindExec, Exec: &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
+			IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action),
+			MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}})
 	}
 	inflight, pending := 0, 0
 	for _, a := range g.actions {
@@ -116,6 +128,13 @@ func (c *CRM) advance(g *graph) {
 	case pending == 0:
 		c.finishGraph("complete")
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (c *CRM) inputsDone(g *graph, a *gAction) bool {

@@ -229,11 +229,21 @@ func TestPoweroffFailover(t *testing.T) {
 	if h, _ := lab.Holder(st); h != to {
 		t.Errorf("after %s returned the gateway is on %q, want it to stay on %s", from, h, to)
 	}
+	// The reboot left no control socket of the killed OVS daemons behind.
+	if fn, ok := st.Node(from); ok {
+		ctls, _ := filepath.Glob(filepath.Join(fn.OVSDir, "*.ctl"))
+		if len(ctls) != 2 {
+			t.Errorf("%s's OVS directory holds control sockets %v, want those of the running ovsdb-server and ovs-vswitchd", from, ctls)
+		}
+	}
 	for _, a := range actionsSince(t, st, t1) {
 		var task, rsc, on string
 		if _, err := fmt.Sscanf(a, "%s %s on %s", &task, &rsc, &on); err == nil && on == to && (task == "stop" || task == "start") {
 			t.Errorf("%q after %s returned: the gateway was interrupted on %s", a, from, to)
 		}
+	}
+	if t.Failed() {
+		logHistory(t, st, t1)
 	}
 	if runs := w.runs(); len(runs) != 1 {
 		t.Errorf("while %s returned the VIP was answered by changing MACs (%d stretches), want the holder's only: %s", from, len(runs), summary(runs))
@@ -299,6 +309,28 @@ func TestPlannedSwitchover(t *testing.T) {
 	}
 	if h, _ := lab.Holder(st); h != to {
 		t.Fatalf("after clear the gateway is on %q, want it to stay on %s", h, to)
+	}
+}
+
+// logHistory logs the DC's transitions since t (trigger, result, actions).
+func logHistory(t *testing.T, st *lab.State, since time.Time) {
+	t.Helper()
+	s, err := appliance.NewClient(st.Nodes[0].Socket).CRMStatus(context.Background())
+	if err != nil {
+		return
+	}
+	dc, ok := st.Node(s.DC)
+	if !ok {
+		return
+	}
+	h, err := appliance.NewClient(dc.Socket).CRMHistory(context.Background(), 50)
+	if err != nil {
+		return
+	}
+	for i := len(h.Transitions) - 1; i >= 0; i-- {
+		if tr := h.Transitions[i]; !tr.Started.Before(since) {
+			t.Logf("transition %d (%s): %s: %v", tr.ID, tr.Result, tr.Trigger, tr.Actions)
+		}
 	}
 }
 
