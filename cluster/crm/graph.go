@@ -106,9 +106,17 @@ func (c *CRM) advance(g *graph) {
 	})
 	for _, a := range ready {
 		c.log.Debug("dispatching", "action", a.String(), "transition", g.id)
-		c.send(&message{Kind: kindExec, Exec: &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
+		req := &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
 			IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action),
-			MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}})
+			MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}
+		if a.Node == c.cfg.Local.Name {
+			// The DC's own action needs no trip round the ring: an exec
+			// request changes no CIB, only its result does (and that is
+			// broadcast in order as always).
+			c.exec.submit(*req)
+			continue
+		}
+		c.send(&message{Kind: kindExec, Exec: req})
 	}
 	inflight, pending := 0, 0
 	for _, a := range g.actions {
