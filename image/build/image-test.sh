@@ -15,7 +15,7 @@
 #      quorate, standby cleared). Throughout, an ARP watch on the bridge
 #      asks for the VIP every 20 ms and checks the promise of `ovsha system
 #      upgrade`: the node puts itself in standby and the other VM answers
-#      for the VIP before the upgrading one asks for its reboot, in one
+#      for the VIP before the upgrading one goes down (resets), in one
 #      clean hand-over (never two MACs in turn), and the VIP is answered
 #      after each upgrade; afterwards it runs on exactly one VM.
 # It prints the timings of every step, and per upgrade the hand-over's

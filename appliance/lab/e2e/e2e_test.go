@@ -207,14 +207,7 @@ func TestPoweroffFailover(t *testing.T) {
 	// lan0 from conf.db, so the probes find them active there too: only
 	// that copy is stopped (multiple-active=stop_unexpected); the gateway
 	// stays on the new node untouched (stickiness), with one MAC.
-	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	wctx, wstop := context.WithCancel(ctx)
-	werr := make(chan error, 1)
-	go func() { werr <- w.run(wctx, 5*time.Millisecond) }()
+	w, stopWatch := watchVIP(t, st, 5*time.Millisecond)
 	t1 := time.Now()
 	if err := lab.Fault(ctx, st, from, lab.FaultPowerOn, ""); err != nil {
 		t.Fatal(err)
@@ -222,10 +215,7 @@ func TestPoweroffFailover(t *testing.T) {
 	if err := lab.Settle(ctx, st, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	wstop()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	stopWatch()
 	if h, _ := lab.Holder(st); h != to {
 		t.Errorf("after %s returned the gateway is on %q, want it to stay on %s", from, h, to)
 	}
@@ -267,14 +257,7 @@ func TestPlannedSwitchover(t *testing.T) {
 			t.Fatalf("ovsha %v: %v: %s", args, err, out)
 		}
 	}
-	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	wctx, wstop := context.WithCancel(ctx)
-	werr := make(chan error, 1)
-	go func() { werr <- w.run(wctx, 2*time.Millisecond) }()
+	w, stopWatch := watchVIP(t, st, 2*time.Millisecond)
 
 	t0 := time.Now()
 	run("resource", "move", lab.GatewayGroup)
@@ -282,10 +265,7 @@ func TestPlannedSwitchover(t *testing.T) {
 	if err := lab.Settle(ctx, st, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	wstop()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	stopWatch()
 	runs := w.runs()
 	if a, b, n := overlaps(runs); n > 0 {
 		t.Errorf("two MACs answered for the VIP between %s and %s (%d alternations):\n%s", a.Format("15:04:05.000"), b.Format("15:04:05.000"), n, summary(runs))
@@ -309,6 +289,27 @@ func TestPlannedSwitchover(t *testing.T) {
 	}
 	if h, _ := lab.Holder(st); h != to {
 		t.Fatalf("after clear the gateway is on %q, want it to stay on %s", h, to)
+	}
+}
+
+// watchVIP starts asking for the LAN VIP from the client every interval;
+// stop ends the probes (the replies stay readable with w.runs()).
+func watchVIP(t *testing.T, st *lab.State, interval time.Duration) (w *arpWatch, stop func()) {
+	t.Helper()
+	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.run(ctx, interval) }()
+	return w, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
