@@ -313,49 +313,44 @@ func watchVIP(t *testing.T, st *lab.State, interval time.Duration) (w *arpWatch,
 	}
 }
 
-// logHistory logs the DC's transitions since t (trigger, result, actions).
+// history returns, oldest first, the transitions every node ran as DC
+// since t (the DC changes when nodes leave and come back, and each keeps
+// the history of its own term).
+func history(t *testing.T, st *lab.State, since time.Time) []appliance.Transition {
+	t.Helper()
+	var out []appliance.Transition
+	for _, n := range st.Nodes {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		h, err := appliance.NewClient(n.Socket).CRMHistory(ctx, 50)
+		cancel()
+		if err != nil {
+			continue // powered off
+		}
+		for _, tr := range h.Transitions {
+			if !tr.Started.Before(since) {
+				out = append(out, tr)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b appliance.Transition) int { return a.Started.Compare(b.Started) })
+	return out
+}
+
+// logHistory logs the transitions since t (DC, trigger, result, actions).
 func logHistory(t *testing.T, st *lab.State, since time.Time) {
 	t.Helper()
-	s, err := appliance.NewClient(st.Nodes[0].Socket).CRMStatus(context.Background())
-	if err != nil {
-		return
-	}
-	dc, ok := st.Node(s.DC)
-	if !ok {
-		return
-	}
-	h, err := appliance.NewClient(dc.Socket).CRMHistory(context.Background(), 50)
-	if err != nil {
-		return
-	}
-	for i := len(h.Transitions) - 1; i >= 0; i-- {
-		if tr := h.Transitions[i]; !tr.Started.Before(since) {
-			t.Logf("transition %d (%s): %s: %v", tr.ID, tr.Result, tr.Trigger, tr.Actions)
-		}
+	for _, tr := range history(t, st, since) {
+		t.Logf("transition %d on %s (%s): %s: %v", tr.ID, tr.DC, tr.Result, tr.Trigger, tr.Actions)
 	}
 }
 
-// actionsSince lists, oldest first, the actions of the DC's transitions
-// that started since t.
+// actionsSince lists, oldest first, the actions of the transitions that
+// started since t, whichever node ran them as DC.
 func actionsSince(t *testing.T, st *lab.State, since time.Time) []string {
 	t.Helper()
-	s, err := appliance.NewClient(st.Nodes[0].Socket).CRMStatus(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, ok := st.Node(s.DC)
-	if !ok {
-		t.Fatalf("no DC (%q)", s.DC)
-	}
-	h, err := appliance.NewClient(dc.Socket).CRMHistory(context.Background(), 50)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for i := len(h.Transitions) - 1; i >= 0; i-- {
-		if !h.Transitions[i].Started.Before(since) {
-			out = append(out, h.Transitions[i].Actions...)
-		}
+	for _, tr := range history(t, st, since) {
+		out = append(out, tr.Actions...)
 	}
 	return out
 }
