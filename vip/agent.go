@@ -274,7 +274,10 @@ func (a *Agent) Start(ctx context.Context, r agents.Resource) error {
 			go an.close()
 		}
 	}()
-	if s.addr.Is4() && s.probe > 0 {
+	// The cluster just stopped this address on another node (a move):
+	// nobody else holds it, and the probe would only lengthen the outage.
+	handover := r.Params["CRM_meta_stopped_on"] != ""
+	if s.addr.Is4() && s.probe > 0 && !handover {
 		err := probe(ctx, an.arp, an.mac, s.addr, s.probe)
 		switch {
 		case errors.Is(err, ErrAddressInUse) && s.force:

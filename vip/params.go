@@ -46,7 +46,7 @@ var params = []agents.ParamSpec{
 	{Name: "noprefixroute", Type: "boolean", Default: "false", ShortDesc: "do not create a prefix route for the address"},
 	{Name: "nonlocal_bind", Type: "boolean", Default: "false", ShortDesc: "set net.ipv4/ipv6.ip_nonlocal_bind=1 in the agent's network namespace at start (never reset)"},
 	{Name: "arp_refresh", Type: "duration", Default: DefaultARPRefresh.String(), ShortDesc: "period of the announcement repeated while running (0 disables)"},
-	{Name: "arp_probe", Type: "duration", Default: DefaultARPProbe.String(), ShortDesc: "IPv4: wait this long for another host to answer an ARP probe for ip before adding it (0 disables)"},
+	{Name: "arp_probe", Type: "duration", Default: DefaultARPProbe.String(), ShortDesc: "IPv4: wait this long for another host to answer an ARP probe for ip before adding it (0 disables; skipped when the cluster has just stopped this resource on another node, CRM_meta_stopped_on)"},
 	{Name: "force", Type: "boolean", Default: "false", ShortDesc: "take the address even when another host answers the ARP probe"},
 }
 

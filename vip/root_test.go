@@ -357,6 +357,24 @@ func TestProbeRefusesAddressInUse(t *testing.T) {
 	wantCode(t, "monitor on node 2", a2.Monitor(ctx, forced), agents.Success)
 }
 
+// TestProbeSkippedOnHandover: a start that completes a move (the
+// cluster has just stopped the address on another node, which the CRM says
+// with CRM_meta_stopped_on) adds the address without a probe: nobody may
+// answer the probe, and waiting for none would only lengthen the outage.
+// Seen here by the start not refusing although node 1 still holds it.
+func TestProbeSkippedOnHandover(t *testing.T) {
+	l := newLAN(t, 2)
+	a1, a2 := l.agent(t, 1), l.agent(t, 2)
+	ctx := ctxT(t)
+	r := agents.Resource{ID: "vip", Params: merge(good, "arp_probe", "500ms")}
+	wantCode(t, "start on node 1", a1.Start(ctx, r), agents.Success)
+	moved := agents.Resource{ID: "vip", Params: merge(r.Params, "CRM_meta_stopped_on", "node1")}
+	// With the probe node 2 would refuse (node 1 answers, as
+	// TestProbeRefusesAddressInUse shows); it starts.
+	wantCode(t, "start on node 2 completing a move", a2.Start(ctx, moved), agents.Success)
+	wantCode(t, "monitor on node 2", a2.Monitor(ctx, moved), agents.Success)
+}
+
 func merge(p agents.Params, kv ...string) agents.Params {
 	out := agents.Params{}
 	for k, v := range p {

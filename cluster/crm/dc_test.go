@@ -79,3 +79,32 @@ func TestDispatchOrder(t *testing.T) {
 		t.Errorf("dispatched %q, want %q", got, want)
 	}
 }
+
+// TestStoppedOn: a start is told the node it moves from only when this
+// graph stopped the same resource there successfully.
+func TestStoppedOn(t *testing.T) {
+	act := func(task, rsc, node string, state int) gAction {
+		return gAction{Action: scheduler.Action{Task: task, Resource: rsc, Node: node}, state: state}
+	}
+	tests := []struct {
+		name  string
+		stop  gAction
+		start gAction
+		want  string
+	}{
+		{"a move", act("stop", "vip", "n1", actDone), act("start", "vip", "n2", actPending), "n1"},
+		{"stop still running", act("stop", "vip", "n1", actInFlight), act("start", "vip", "n2", actPending), ""},
+		{"stop failed", act("stop", "vip", "n1", actFailed), act("start", "vip", "n2", actPending), ""},
+		{"another resource", act("stop", "other", "n1", actDone), act("start", "vip", "n2", actPending), ""},
+		{"a restart in place", act("stop", "vip", "n2", actDone), act("start", "vip", "n2", actPending), ""},
+		{"not a start", act("stop", "vip", "n1", actDone), act("monitor", "vip", "n2", actPending), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &graph{actions: []gAction{tt.stop, tt.start}}
+			if got := stoppedOn(g, &g.actions[1]); got != tt.want {
+				t.Errorf("stoppedOn = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

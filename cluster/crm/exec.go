@@ -225,6 +225,9 @@ func (e *executor) do(ctx context.Context, req execRequest) *opResult {
 	if req.IntervalMS > 0 {
 		d.params["CRM_meta_interval"] = strconv.FormatInt(req.IntervalMS, 10)
 	}
+	if req.StoppedOn != "" {
+		d.params["CRM_meta_stopped_on"] = req.StoppedOn
+	}
 	if req.MigrateSource != "" {
 		d.params["CRM_meta_migrate_source"] = req.MigrateSource
 		d.params["CRM_meta_migrate_target"] = req.MigrateTarget

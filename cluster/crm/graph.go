@@ -108,7 +108,7 @@ func (c *CRM) advance(g *graph) {
 		c.log.Debug("dispatching", "action", a.String(), "transition", g.id)
 		req := &execRequest{Node: a.Node, Resource: a.Resource, Task: a.Task,
 			IntervalMS: a.Interval, Transition: g.key, Action: a.ID, Expected: expectedRC(a.Action),
-			MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget}
+			MigrateSource: a.MigrateSource, MigrateTarget: a.MigrateTarget, StoppedOn: stoppedOn(g, a)}
 		if a.Node == c.cfg.Local.Name {
 			// The DC's own action needs no trip round the ring: an exec
 			// request changes no CIB, only its result does (and that is
@@ -136,6 +136,22 @@ func (c *CRM) advance(g *graph) {
 	case pending == 0:
 		c.finishGraph("complete")
 	}
+}
+
+// stoppedOn returns, for a start, the node on which this graph stopped
+// the same resource successfully before it ("" if none): the start then
+// completes a move whose previous holder is known to have let go.
+func stoppedOn(g *graph, a *gAction) string {
+	if a.Task != "start" {
+		return ""
+	}
+	for i := range g.actions {
+		b := &g.actions[i]
+		if b.Task == "stop" && !b.Pseudo && b.Resource == a.Resource && b.Node != a.Node && b.state == actDone {
+			return b.Node
+		}
+	}
+	return ""
 }
 
 func boolInt(b bool) int {

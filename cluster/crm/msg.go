@@ -112,6 +112,11 @@ type execRequest struct {
 	// and CRM_meta_migrate_target).
 	MigrateSource string `json:"migrate_source,omitempty"`
 	MigrateTarget string `json:"migrate_target,omitempty"`
+	// StoppedOn names the node this transition just stopped the same
+	// resource on (a start that completes a move): the agent sees it as
+	// CRM_meta_stopped_on and may skip checks that only matter when the
+	// previous holder is unknown (the VIP's duplicate-address probe).
+	StoppedOn string `json:"stopped_on,omitempty"`
 }
 
 func encode(service byte, m *message) ([]byte, error) {
