@@ -4,7 +4,9 @@
 // Start adds the address through a *netlink.Handle with preferred lifetime 0
 // (so the kernel never picks it as a source address) and an explicit
 // infinite valid lifetime (IFA_F_NODAD for IPv6), after an ARP probe of a
-// few milliseconds has checked that no other host answers for it. It then
+// few milliseconds has checked that no other host answers for it (skipped
+// when the cluster has just stopped the address on another node, which the
+// CRM says with CRM_meta_stopped_on: a planned move). It then
 // announces the address: for IPv4 a gratuitous ARP request and reply at
 // once, repeated arp_count times every arp_interval; for IPv6 unsolicited
 // neighbour advertisements on the same schedule. While running, the agent
