@@ -40,7 +40,7 @@ func gatewayCommands() [][]string {
 		// The bond's monitor publishes its health (node attribute
 		// ovsha-bond-bond0), which uplinkRule reads.
 		{"resource", "create", bondRes, "ovs-port", "bridge_name=" + bridgeRes, "port_name=" + bondRes,
-			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup",
+			"interfaces=" + uplink0 + "," + uplink1, "bond_mode=active-backup", "other_config=bond-primary=" + uplink0,
 			"op", "monitor", "interval=1s", "timeout=10s", "meta", "allow-migrate=true", "--group", GatewayGroup},
 		{"resource", "create", lanIf, "ovs-interface", "bridge_name=" + bridgeRes, "interface_name=" + lanIf, "meta", "allow-migrate=true", "--group", GatewayGroup},
 		vip("lan-vip", LANVIP, lanIf),
