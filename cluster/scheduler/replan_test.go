@@ -379,19 +379,7 @@ func TestReplanRandomOrders(t *testing.T) {
 // on n1, wan-vip's start and the monitors not recorded yet. (The file has
 // no have-quorum attribute; the DC passes quorum explicitly.)
 func TestReplanLabMidMigration(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "replan", "lab-mid-migration.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cib.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quorum := true
-	res, err := scheduler.Run(scheduler.Input{CIB: c, Quorum: &quorum, Now: 1795454200})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runLabCIB(t, "lab-mid-migration.xml", 1795454200)
 	want := []string{
 		"monitor lan-vip n2 2000 >", "monitor lan0 n2 10000 >", "monitor wan-vip n2 2000 >",
 		"start wan-vip n2 0 >", "stop bond0 n1 0 >", "stop br-ex n1 0 >",
@@ -399,11 +387,7 @@ func TestReplanLabMidMigration(t *testing.T) {
 	if got := realWork(res.Actions); !slices.Equal(got, want) {
 		t.Errorf("replan %q\nwant     %q\n%s", got, want, render(res))
 	}
-	for _, id := range []string{"br-ex", "bond0", "lan0", "lan-vip", "wan-vip"} {
-		if got := fmt.Sprint(res.Placement[id]); got != "[n2]" {
-			t.Errorf("%s placed on %s, want [n2]", id, got)
-		}
-	}
+	wantGatewayOn(t, res, "n2")
 }
 
 // TestLabRejoinMultipleActive: a lab node powered on again finds the
@@ -428,30 +412,44 @@ func TestLabRejoinMultipleActive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "replan", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := cib.Parse(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			quorum := true
-			res, err := scheduler.Run(scheduler.Input{CIB: c, Quorum: &quorum, Now: 1795454300})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runLabCIB(t, tt.file, 1795454300)
 			if got := realWork(res.Actions); !slices.Equal(got, tt.want) {
 				t.Errorf("plan %q\nwant %q\n%s", got, tt.want, render(res))
 			}
 			if got := fmt.Sprint(res.Summary); tt.summary != "" && got != tt.summary {
 				t.Errorf("transition summary %s, want %s", got, tt.summary)
 			}
-			for _, id := range []string{"br-ex", "bond0", "lan0", "lan-vip", "wan-vip"} {
-				if got := fmt.Sprint(res.Placement[id]); got != "[n1]" {
-					t.Errorf("%s placed on %s, want [n1]", id, got)
-				}
-			}
+			wantGatewayOn(t, res, "n1")
 		})
+	}
+}
+
+// runLabCIB runs the scheduler, with quorum, over a CIB taken from the lab
+// (testdata/replan/file).
+func runLabCIB(t *testing.T, file string, now int64) *scheduler.Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "replan", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cib.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quorum := true
+	res, err := scheduler.Run(scheduler.Input{CIB: c, Quorum: &quorum, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// wantGatewayOn checks that every gateway member is placed on node alone.
+func wantGatewayOn(t *testing.T, res *scheduler.Result, node string) {
+	t.Helper()
+	for _, id := range []string{"br-ex", "bond0", "lan0", "lan-vip", "wan-vip"} {
+		if got := fmt.Sprint(res.Placement[id]); got != "["+node+"]" {
+			t.Errorf("%s placed on %s, want [%s]", id, got, node)
+		}
 	}
 }

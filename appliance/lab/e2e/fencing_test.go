@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,15 +62,7 @@ func TestFencingSplitOneSurvivor(t *testing.T) {
 	}
 	const holder, other = "n2", "n1"
 
-	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	wctx, wcancel := context.WithCancel(ctx)
-	defer wcancel()
-	werr := make(chan error, 1)
-	go func() { werr <- w.run(wctx, 5*time.Millisecond) }()
+	w, stopWatch := watchVIP(t, st, 5*time.Millisecond)
 
 	// The split: only the heartbeat links of n1 are cut.
 	split := time.Now()
@@ -170,10 +161,7 @@ func TestFencingSplitOneSurvivor(t *testing.T) {
 		}
 		return "no reply since the rejoin"
 	})
-	wcancel()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	stopWatch()
 	runs := w.runs()
 	if a, b, n := overlaps(runs); n > 0 {
 		t.Errorf("two MACs answered for the VIP during the same period: they alternated %d times from %s to %s",

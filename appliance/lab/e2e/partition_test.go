@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -26,13 +25,7 @@ func TestPartitionMinorityStops(t *testing.T) {
 	if from == "" {
 		t.Fatal("no node holds the gateway after up")
 	}
-	w, err := newARPWatch(st.Hosts["client"], "eth0", netip.MustParseAddr(lab.ClientAddr), netip.MustParseAddr(lab.LANVIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	werr := make(chan error, 1)
-	go func() { werr <- w.run(ctx, 5*time.Millisecond) }()
+	w, stopWatch := watchVIP(t, st, 5*time.Millisecond)
 
 	isolated := time.Now()
 	if err := lab.Fault(ctx, st, from, lab.FaultIsolate, ""); err != nil {
@@ -90,10 +83,7 @@ func TestPartitionMinorityStops(t *testing.T) {
 		}
 		return "no reply since the heal"
 	})
-	cancel()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	stopWatch()
 	runs := w.runs()
 	if a, b, n := overlaps(runs); n > 0 {
 		t.Errorf("two MACs answered for the VIP during the same period: they alternated %d times from %s to %s (%v)",
